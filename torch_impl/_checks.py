@@ -1,0 +1,200 @@
+"""Argument validation for the PyTorch implementation.
+
+Every message is word for word the one in ``reference/_checks.py``::
+
+    "{func}: `{name}` must be {constraint}; got {value}."
+
+Option checks are pure Python.  Tensor checks on dtype and shape always run; the data checks
+(index ranges, probability simplex) read tensor values, so they force a device sync and run only
+when ``validate_args=True``; each does one fused reduction and a single ``tolist()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+REDUCTIONS = ("mean", "sum", "none")
+SMOOTHING_MODES = ("uniform", "off_target")
+_INT_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+
+
+# ----------------------------------------------------------------------------- options
+def check_in(func: str, name: str, value: Any, allowed: Sequence[Any]) -> None:
+    if not any(value is a or (type(value) is type(a) and value == a) for a in allowed):
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{func}: `{name}` must be one of {choices}; got {value!r}.")
+
+
+def check_bool(func: str, name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{func}: `{name}` must be a bool; got {value!r}.")
+
+
+def check_real(func: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{func}: `{name}` must be a real number; got {value!r}.")
+
+
+def check_int(func: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{func}: `{name}` must be an int; got {value!r}.")
+
+
+def check_nonnegative(func: str, name: str, value: Any) -> None:
+    check_real(func, name, value)
+    if not value >= 0:  # written this way so that NaN is rejected too
+        raise ValueError(f"{func}: `{name}` must be >= 0; got {value!r}.")
+
+
+def check_positive(func: str, name: str, value: Any) -> None:
+    check_real(func, name, value)
+    if not value > 0:
+        raise ValueError(f"{func}: `{name}` must be > 0; got {value!r}.")
+
+
+def check_unit_interval(func: str, name: str, value: Any) -> None:
+    check_real(func, name, value)
+    if not 0 <= value <= 1:
+        raise ValueError(f"{func}: `{name}` must be in [0, 1]; got {value!r}.")
+
+
+def check_int_at_least(func: str, name: str, value: Any, lower: int) -> None:
+    check_int(func, name, value)
+    if not value >= lower:
+        raise ValueError(f"{func}: `{name}` must be >= {lower}; got {value!r}.")
+
+
+def check_reduction(func: str, reduction: Any) -> None:
+    check_in(func, "reduction", reduction, REDUCTIONS)
+
+
+def check_base(func: str, base: Any) -> None:
+    if base is None:
+        return
+    check_real(func, "base", base)
+    if not (base > 0 and base != 1):
+        raise ValueError(f"{func}: `base` must be > 0 and != 1, or None; got {base!r}.")
+
+
+# ----------------------------------------------------------------------------- tensors
+def dtype_name(dtype: Any) -> str:
+    """The dtype's short name, spelled the same in both packages (``float32``, ``int64``)."""
+    return str(dtype).removeprefix("torch.")
+
+
+def as_tensor(func: str, name: str, value: Any) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{func}: `{name}` must be a torch.Tensor; got {type(value).__name__}.")
+    if value.is_complex():
+        raise TypeError(f"{func}: `{name}` must be an array of numbers; got dtype {dtype_name(value.dtype)}.")
+    return value
+
+
+def as_float(func: str, name: str, value: Any) -> Tensor:
+    """``value`` itself, after checking that it is a floating-point tensor."""
+    t = as_tensor(func, name, value)
+    if not t.is_floating_point():
+        raise TypeError(f"{func}: `{name}` must have a floating dtype; got {dtype_name(t.dtype)}.")
+    return t
+
+
+def as_index(func: str, name: str, value: Any) -> Tensor:
+    """``value`` itself, after checking that it is an integer tensor."""
+    t = as_tensor(func, name, value)
+    if t.dtype not in _INT_DTYPES:
+        raise TypeError(f"{func}: `{name}` must have an integer dtype; got {dtype_name(t.dtype)}.")
+    return t
+
+
+def check_ndim_at_least(func: str, name: str, shape: Sequence[int], ndim: int, layout: str) -> None:
+    if len(shape) < ndim:
+        raise ValueError(f"{func}: `{name}` must have at least {ndim} dimensions {layout}; got shape {tuple(shape)}.")
+
+
+def check_same_shape(func: str, name: str, shape: Sequence[int], other: str, other_shape: Sequence[int]) -> None:
+    if tuple(shape) != tuple(other_shape):
+        raise ValueError(
+            f"{func}: `{name}` must have shape {tuple(other_shape)} to match `{other}`; got {tuple(shape)}."
+        )
+
+
+def check_shape(func: str, name: str, shape: Sequence[int], expected: Sequence[int], why: str) -> None:
+    if tuple(shape) != tuple(expected):
+        raise ValueError(f"{func}: `{name}` must have shape {tuple(expected)} {why}; got {tuple(shape)}.")
+
+
+def check_axis(func: str, axis: Any, ndim: int) -> int:
+    """Normalise ``axis`` for a tensor of ``ndim`` dimensions."""
+    check_int(func, "axis", axis)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{func}: `axis` must be in [{-ndim}, {ndim - 1}]; got {axis!r}.")
+    return int(axis) % ndim
+
+
+def check_same_device(func: str, name: str, value: Tensor, other: str, other_value: Tensor) -> None:
+    if value.device != other_value.device:
+        raise ValueError(
+            f"{func}: `{name}` must be on the device of `{other}` ({other_value.device}); got {value.device}."
+        )
+
+
+# ----------------------------------------------------------------------------- data checks
+def simplex_rtol(dtype_of_input: str) -> float:
+    """Relative tolerance on ``sum == 1``: 1e-2 for 16-bit inputs, 1e-6 otherwise (API.md)."""
+    return 1e-2 if dtype_of_input in ("float16", "bfloat16") else 1e-6
+
+
+def report_simplex(func: str, name: str, axis_text: str, low: float, sum_low: float, sum_high: float,
+                   rtol: float) -> None:
+    """Raise unless ``low >= 0`` and both sums are within ``rtol`` of 1 (NaN fails)."""
+    if not (low >= 0 and abs(sum_low - 1) <= rtol and abs(sum_high - 1) <= rtol):
+        raise ValueError(
+            f"{func}: `{name}` must be non-negative and sum to 1 along {axis_text}; "
+            f"got minimum {low!r} and sums in [{sum_low!r}, {sum_high!r}]."
+        )
+
+
+def check_simplex(func: str, name: str, p: Tensor, axis: int, axis_text: str, rtol: float) -> None:
+    if p.numel() == 0:
+        return
+    q = p.to(torch.promote_types(p.dtype, torch.float32))
+    sums = q.sum(dim=axis)
+    low, sum_low, sum_high = torch.stack([q.min(), sums.min(), sums.max()]).tolist()
+    report_simplex(func, name, axis_text, low, sum_low, sum_high, rtol)
+
+
+def report_range(func: str, name: str, low: float, high: float, lower: float, upper: float, what: str) -> None:
+    """Raise unless every value lies in ``[lower, upper]`` (NaN fails)."""
+    if not (low >= lower and high <= upper):
+        raise ValueError(f"{func}: `{name}` must hold {what}; got values in [{low!r}, {high!r}].")
+
+
+def check_values_in(func: str, name: str, x: Tensor, lower: float, upper: float, what: str) -> None:
+    if x.numel():
+        y = x if x.is_floating_point() else x.long()
+        low, high = torch.stack([y.min(), y.max()]).tolist()  # min/max propagate NaN
+        report_range(func, name, low, high, lower, upper, what)
+
+
+def check_class_indices(func: str, name: str, target: Tensor, num_classes: int, ignore_index: int | None) -> None:
+    """Every entry is a class index in ``[0, num_classes - 1]`` or equals ``ignore_index``."""
+    if target.numel() == 0:
+        return
+    t = target.long()
+    if ignore_index is None:
+        stats = torch.stack([t.min(), t.max(), t.new_ones(())])
+    else:
+        keep = t != ignore_index
+        big = torch.iinfo(torch.int64).max
+        stats = torch.stack([t.masked_fill(~keep, big).min(), t.masked_fill(~keep, -big).max(), keep.any().long()])
+    low, high, any_kept = stats.tolist()
+    if not any_kept:
+        return
+    what = f"class indices in [0, {num_classes - 1}]"
+    if ignore_index is not None:
+        what += f" or ignore_index {ignore_index}"
+    report_range(func, name, low, high, 0, num_classes - 1, what)
