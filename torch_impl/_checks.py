@@ -198,3 +198,61 @@ def check_class_indices(func: str, name: str, target: Tensor, num_classes: int, 
     if ignore_index is not None:
         what += f" or ignore_index {ignore_index}"
     report_range(func, name, low, high, 0, num_classes - 1, what)
+
+
+# ----------------------------------------------------------------------------- metrics
+def check_zero_division(func: str, value: Any) -> None:
+    """``zero_division`` is 0, 1 or NaN (scikit-learn's numeric choices; ``"warn"`` is not offered)."""
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (numeric and (value == 0 or value == 1 or value != value)):
+        raise ValueError(f"{func}: `zero_division` must be 0.0, 1.0 or nan; got {value!r}.")
+
+
+def check_positive_finite(func: str, name: str, value: Any) -> None:
+    check_real(func, name, value)
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{func}: `{name}` must be > 0 and finite; got {value!r}.")
+
+
+def check_labels(func: str, labels: Any, num_classes: int) -> tuple[int, ...] | None:
+    """``None``, or a non-empty sequence of distinct class indices in ``[0, num_classes - 1]`` (returned as ints)."""
+    if labels is None:
+        return None
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in labels):
+        raise TypeError(f"{func}: `labels` must be a sequence of ints or None; got {labels!r}.")
+    values = tuple(int(v) for v in labels)
+    if not values or len(set(values)) != len(values) or not all(0 <= v < num_classes for v in values):
+        raise ValueError(f"{func}: `labels` must be a non-empty sequence of distinct class indices in "
+                         f"[0, {num_classes - 1}]; got {labels!r}.")
+    return values
+
+
+def check_binary_average(func: str, num_classes: int, labels: Any, pos_label: int) -> None:
+    """``average="binary"``: two classes, no ``labels``, ``pos_label`` one of them."""
+    if num_classes != 2:
+        raise ValueError(f"{func}: `num_classes` must be 2 when average='binary'; got {num_classes!r}.")
+    if labels is not None:
+        raise ValueError(f"{func}: `labels` must be None when average='binary' (pos_label picks the class); "
+                         f"got {labels!r}.")
+    if pos_label not in (0, 1):
+        raise ValueError(f"{func}: `pos_label` must be 0 or 1 when average='binary'; got {pos_label!r}.")
+
+
+def check_scores_shape(func: str, shape: Sequence[int], target_shape: Sequence[int], num_classes: int | None) -> None:
+    """Scores ``preds`` have ``target``'s shape with a class axis (of ``num_classes`` if given) inserted at 1."""
+    n, rest = target_shape[0], tuple(target_shape[1:])
+    if (len(shape) == len(target_shape) + 1 and shape[0] == n and tuple(shape[2:]) == rest
+            and (num_classes is None or shape[1] == num_classes)):
+        return
+    expected = "(" + ", ".join([str(n), "C" if num_classes is None else str(num_classes), *map(str, rest)]) + ")"
+    raise ValueError(f"{func}: `preds` must have shape {expected} (scores with the class axis at 1) to match "
+                     f"`target` {tuple(target_shape)}; got {tuple(shape)}.")
+
+
+def as_indicator(func: str, name: str, value: Any) -> Tensor:
+    """``value`` itself, after checking that it is an integer or bool tensor (0/1 indicators)."""
+    t = as_tensor(func, name, value)
+    if t.dtype not in _INT_DTYPES and t.dtype != torch.bool:
+        raise TypeError(f"{func}: `{name}` must have an integer or bool dtype; got {dtype_name(t.dtype)}.")
+    return t
