@@ -1,5 +1,81 @@
-"""TODO-filled-by-owner."""
+"""Label smoothing (PyTorch): class indices or probabilities -> smoothed probabilities.
+
+Same names, signatures and conventions as ``reference.smoothing``.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import torch
+from torch import Tensor
+
+from . import _checks as C
+from ._math import compute_dtype
+
+__all__ = ["smooth_labels"]
+
+
+def smooth_labels(target: Tensor, num_classes: int, alpha: float, *, mode: str = "uniform",
+                  validate_args: bool = True) -> Tensor:
+    r"""Smoothed label distributions: class indices or probabilities mixed with a uniform distribution.
+
+    Math:
+        uniform:     y' = (1 - alpha) * y + alpha / K
+        off_target:  y' = (1 - alpha) * y + alpha * (1 - y) / (K - 1)   (= uniform with alpha * K / (K - 1))
+        .. math:: y' = (1 - \alpha) y + \frac{\alpha}{K} \quad\text{or}\quad
+                  y' = (1 - \alpha) y + \frac{\alpha (1 - y)}{K - 1}
+
+    Args:
+        target: integer class indices of shape ``(N, d1, ..., dk)`` (``k >= 0``), or floating
+            probabilities of shape ``(N, K, d1, ..., dk)`` (class axis 1).
+        num_classes: K, the number of classes, ``>= 2``.
+        alpha: smoothing strength in [0, 1].
+        mode: ``"uniform"`` (Szegedy et al.; PyTorch's ``label_smoothing``) or ``"off_target"``
+            (the target keeps 1 - alpha, every other class gets alpha / (K - 1)).
+        validate_args: check the class indices or the probability simplex.
+    Returns:
+        Shape ``(N, K, d1, ..., dk)``; probabilities summing to 1 along axis 1. Floating targets keep
+        their dtype (computed in at least float32); class indices give ``torch.get_default_dtype()``.
+    Conventions:
+        - If ``alpha`` is 0, the result is the one-hot encoding (or the probabilities) unchanged.
+        - If ``alpha`` is 1 and ``mode="uniform"``, the result is uniform 1 / K.
+    Raises:
+        TypeError: ``target`` is not a tensor of numbers; an option has the wrong type.
+        ValueError: ``num_classes < 2``, ``alpha`` outside [0, 1], unknown ``mode``, ``target`` of the
+            wrong shape, class indices out of range or probabilities off the simplex.
+    References:
+        Szegedy, Vanhoucke, Ioffe, Shlens, Wojna. "Rethinking the Inception Architecture for Computer
+        Vision". CVPR 2016. arXiv:1512.00567.
+
+    Examples:
+        >>> smooth_labels(torch.tensor([1]), 2, 0.5).tolist()
+        [[0.25, 0.75]]
+    """
+    func = "smooth_labels"
+    C.check_int_at_least(func, "num_classes", num_classes, 2)
+    C.check_unit_interval(func, "alpha", alpha)
+    C.check_in(func, "mode", mode, C.SMOOTHING_MODES)
+    C.check_bool(func, "validate_args", validate_args)
+    target = C.as_tensor(func, "target", target)
+    k = int(num_classes)
+    a = float(alpha)
+    if target.is_floating_point():
+        C.check_ndim_at_least(func, "target", target.shape, 2, "(N, K, d1, ...)")
+        expected = (target.shape[0], k, *target.shape[2:])
+        C.check_shape(func, "target", target.shape, expected, f"for num_classes={k}")
+        if validate_args:
+            C.check_simplex(func, "target", target, 1, "the class axis (1)",
+                            C.simplex_rtol(C.dtype_name(target.dtype)))
+        y = target.to(compute_dtype(target))
+        if mode == "uniform":
+            out = (1 - a) * y + a / k
+        else:
+            out = (1 - a) * y + a * (1 - y) / (k - 1)
+        return out.to(target.dtype)
+    target = C.as_index(func, "target", target)
+    C.check_ndim_at_least(func, "target", target.shape, 1, "(N, d1, ...)")
+    if validate_args:
+        C.check_class_indices(func, "target", target, k, None)
+    off, on = (a / k, 1 - a + a / k) if mode == "uniform" else (a / (k - 1), 1 - a)
+    shape = (target.shape[0], k, *target.shape[1:])
+    out = torch.full(shape, off, dtype=torch.get_default_dtype(), device=target.device)
+    return out.scatter_(1, target.long().unsqueeze(1), on)
