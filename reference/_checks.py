@@ -239,3 +239,8 @@ def as_indicator(func: str, name: str, value: ArrayLike) -> NDArray[np.int64]:
     if arr.dtype.kind not in "biu":
         raise TypeError(f"{func}: `{name}` must have an integer or bool dtype; got {dtype_name(arr.dtype)}.")
     return arr.astype(np.int64, copy=False)
+
+
+def check_ndim(func: str, name: str, shape: Sequence[int], ndim: int, layout: str) -> None:
+    if len(shape) != ndim:
+        raise ValueError(f"{func}: `{name}` must have {ndim} dimensions {layout}; got shape {tuple(shape)}.")

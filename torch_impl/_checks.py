@@ -256,3 +256,8 @@ def as_indicator(func: str, name: str, value: Any) -> Tensor:
     if t.dtype not in _INT_DTYPES and t.dtype != torch.bool:
         raise TypeError(f"{func}: `{name}` must have an integer or bool dtype; got {dtype_name(t.dtype)}.")
     return t
+
+
+def check_ndim(func: str, name: str, shape: Sequence[int], ndim: int, layout: str) -> None:
+    if len(shape) != ndim:
+        raise ValueError(f"{func}: `{name}` must have {ndim} dimensions {layout}; got shape {tuple(shape)}.")
