@@ -226,7 +226,7 @@ def check_scores_shape(func: str, shape: tuple[int, ...], target_shape: tuple[in
     """Scores ``preds`` have ``target``'s shape with a class axis (of ``num_classes`` if given) inserted at 1."""
     n, rest = target_shape[0], tuple(target_shape[1:])
     if (len(shape) == len(target_shape) + 1 and shape[0] == n and tuple(shape[2:]) == rest
-            and (num_classes is None or shape[1] == num_classes)):
+            and (shape[1] >= 1 if num_classes is None else shape[1] == num_classes)):
         return
     expected = "(" + ", ".join([str(n), "C" if num_classes is None else str(num_classes), *map(str, rest)]) + ")"
     raise ValueError(f"{func}: `preds` must have shape {expected} (scores with the class axis at 1) to match "
