@@ -72,3 +72,78 @@ def unit_interval(draw: st.DrawFn, shape: tuple[int, ...]) -> np.ndarray:
 
 def draw_kwargs(draw: st.DrawFn, options: dict[str, st.SearchStrategy[Any]]) -> dict[str, Any]:
     return {name: draw(strategy) for name, strategy in options.items()}
+
+
+# ----------------------------------------------------------------------------- metrics
+METRIC_AVERAGES = (None, "micro", "macro", "weighted", "binary")
+MULTILABEL_AVERAGES = (None, "micro", "macro", "weighted", "samples")
+ZERO_DIVISIONS = (0.0, 1.0, float("nan"))
+# Scores of the class a pattern picks are raised above every drawn logit, so argmax keeps it after 16-bit rounding.
+_PICKED_SCORE = 2 * LOGIT_BOUND
+
+
+@st.composite
+def metric_case(draw: st.DrawFn, *, max_classes: int = 6, min_n: int = 0,
+                ignore_indices: tuple[int | None, ...] = (None, -100, 0)) -> dict[str, Any]:
+    """Single-label inputs: ``preds`` (int64 indices, or float64 scores with the class axis at 1), ``target``.
+
+    Patterns injected on purpose: every prediction wrong, every prediction right, one target class only,
+    classes absent from both (K up to ``max_classes`` with few samples), ignored positions (possibly all).
+    """
+    k = draw(st.integers(1, max_classes))
+    shape = draw(batch_shape(max_spatial=1, max_side=4, min_n=min_n))
+    ignore_index = draw(st.sampled_from(ignore_indices))
+    target = draw(class_indices(shape, k, ignore_index))
+    pattern = draw(st.sampled_from(["random", "all_wrong", "all_right", "one_class"]))
+    if pattern == "one_class":
+        cls = draw(st.integers(0, k - 1))
+        target = np.where(target == ignore_index, target, cls) if ignore_index is not None else np.full(shape, cls)
+    pred = draw(class_indices(shape, k))
+    kept_target = np.where(target == ignore_index, 0, target) if ignore_index is not None else target
+    if pattern == "all_wrong":
+        pred = (kept_target + 1) % k
+    elif pattern == "all_right":
+        pred = kept_target.copy()
+    preds: np.ndarray = pred.astype(np.int64)
+    if draw(st.booleans()):  # scores whose argmax is `pred` (or arbitrary ones for "random")
+        scores = draw(logits_array((shape[0], k, *shape[1:])))
+        if pattern != "random":
+            np.put_along_axis(scores, pred[:, None], _PICKED_SCORE, axis=1)
+        preds = scores
+    return {"preds": preds, "target": target.astype(np.int64), "num_classes": k, "ignore_index": ignore_index}
+
+
+@st.composite
+def metric_options(draw: st.DrawFn, num_classes: int, *, beta: bool = True) -> dict[str, Any]:
+    """Keyword options of ``precision_recall_fscore`` valid for ``num_classes``."""
+    averages = METRIC_AVERAGES if num_classes == 2 else METRIC_AVERAGES[:-1]
+    average = draw(st.sampled_from(averages))
+    options: dict[str, Any] = {"average": average, "zero_division": draw(st.sampled_from(ZERO_DIVISIONS))}
+    if average == "binary":
+        options["pos_label"] = draw(st.integers(0, 1))
+    elif draw(st.booleans()):
+        options["labels"] = draw(st.lists(st.integers(0, num_classes - 1), min_size=1, max_size=num_classes,
+                                          unique=True))
+    if beta:
+        options["beta"] = draw(st.one_of(st.sampled_from([0.5, 1.0, 2.0]), st.floats(0.05, 20.0)))
+    return options
+
+
+@st.composite
+def multilabel_case(draw: st.DrawFn, *, max_labels: int = 5, min_n: int = 0, min_labels: int = 1) -> dict[str, Any]:
+    """``(N, K)`` 0/1 ``target`` and ``preds`` as int64 / bool indicators or float64 probabilities.
+
+    Probabilities equal to ``threshold`` (and exact 0 and 1) are injected to pin the ``> threshold`` rule.
+    """
+    n = draw(st.integers(min_n, 6))
+    k = draw(st.integers(min_labels, max_labels))
+    target = draw(hnp.arrays(np.int64, (n, k), elements=st.integers(0, 1)))
+    threshold = draw(st.sampled_from([0.5, 0.0, 1.0, 0.25, 0.75]))
+    kind = draw(st.sampled_from(["int", "bool", "probs"]))
+    if kind == "probs":
+        preds: np.ndarray = draw(hnp.arrays(np.float64, (n, k), elements=st.one_of(
+            st.floats(0.0, 1.0, width=64), st.sampled_from([0.0, 1.0, threshold]))))
+    else:
+        preds = draw(hnp.arrays(np.int64, (n, k), elements=st.integers(0, 1)))
+        preds = preds.astype(bool) if kind == "bool" else preds
+    return {"preds": preds, "target": target, "threshold": threshold}
