@@ -164,7 +164,9 @@ def _reduce_prf(counts: Counts, beta: float, average: str | None, zero_division:
     beta2 = float(beta) * float(beta)
     precision = _divide(tp_f, pred_f, zero_division)
     recall = _divide(tp_f, true_f, zero_division)
-    fscore = _divide((1 + beta2) * tp_f, beta2 * true_f + pred_f, zero_division)
+    # F = TP / (TP + (b^2 FN + FP) / (1 + b^2)): the denominator is never below TP, so F never rounds above 1
+    # (the textbook (1 + b^2) TP / ((1 + b^2) TP + b^2 FN + FP) gives 1 + 1 ulp for FN = FP = 0, b = 0.05).
+    fscore = _divide(tp_f, tp_f + (beta2 * (true_f - tp_f) + (pred_f - tp_f)) / (1 + beta2), zero_division)
     if average is None:
         if include is None:
             return precision, recall, fscore, true
@@ -238,6 +240,8 @@ def precision_recall_fscore(preds: Tensor, target: Tensor, num_classes: int, *, 
         per class c: P = TP / (TP + FP),  R = TP / (TP + FN),  F = (1 + b^2) TP / ((1 + b^2) TP + b^2 FN + FP)
         micro: the same on TP, FP, FN summed over the selected classes; macro: mean over the selected classes;
         weighted: mean weighted by support (TP + FN); binary: the class ``pos_label`` alone.
+        computed as F = TP / (TP + (b^2 FN + FP) / (1 + b^2)), whose denominator is never below TP (F <= 1 in
+        floating point too)
         .. math:: F_\beta = \frac{(1 + \beta^2)\,\mathrm{TP}}{(1 + \beta^2)\,\mathrm{TP} + \beta^2\,\mathrm{FN} + \mathrm{FP}}
                   = \frac{(1 + \beta^2) P R}{\beta^2 P + R}
 
