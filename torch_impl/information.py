@@ -16,15 +16,20 @@ from ._math import compute_dtype, xlogy
 __all__ = ["entropy", "cross_entropy", "kl_divergence"]
 
 
-def _check_options(func: str, base: float | None, from_logits: bool, validate_args: bool) -> None:
+def _check_options(func: str, axis: int, base: float | None, from_logits: bool, validate_args: bool) -> None:
+    C.check_int(func, "axis", axis)
     C.check_base(func, base)
     C.check_bool(func, "from_logits", from_logits)
     C.check_bool(func, "validate_args", validate_args)
 
 
-def _check_distribution(func: str, name: str, x: Tensor, axis: int, from_logits: bool, validate_args: bool) -> None:
+def _distribution(func: str, name: str, x: Tensor, axis: int, from_logits: bool, validate_args: bool) -> int:
+    """Check one distribution argument (the order of ``reference``); return the normalised axis."""
+    C.check_ndim_at_least(func, name, x.shape, 1, "(..., K)")
+    ax = C.check_axis(func, axis, x.ndim)
     if validate_args and not from_logits:
-        C.check_simplex(func, name, x, axis, f"axis {axis}", C.simplex_rtol(C.dtype_name(x.dtype)))
+        C.check_simplex(func, name, x, ax, f"axis {axis}", C.simplex_rtol(C.dtype_name(x.dtype)))
+    return ax
 
 
 def _scale(h: Tensor, base: float | None) -> Tensor:
@@ -43,13 +48,15 @@ def _times_log(p: Tensor, log_q: Tensor) -> Tensor:
     return p * torch.where(zero, torch.zeros_like(log_q), log_q)
 
 
-def _pair(func: str, p: Tensor, q: Tensor, axis: int) -> tuple[Tensor, Tensor, int, torch.dtype]:
+def _pair(func: str, p: Tensor, q: Tensor, axis: int, from_logits: bool,
+          validate_args: bool) -> tuple[Tensor, Tensor, int, torch.dtype]:
     """Checked ``p``, ``q``; the normalised axis and the output dtype."""
     p = C.as_float(func, "p", p)
+    ax = _distribution(func, "p", p, axis, from_logits, validate_args)
     q = C.as_float(func, "q", q)
     C.check_same_shape(func, "q", q.shape, "p", p.shape)
     C.check_same_device(func, "q", q, "p", p)
-    ax = C.check_axis(func, axis, p.ndim)
+    _distribution(func, "q", q, axis, from_logits, validate_args)
     return p, q, ax, torch.promote_types(p.dtype, q.dtype)
 
 
@@ -85,16 +92,15 @@ def entropy(p: Tensor, *, axis: int = -1, base: float | None = None, from_logits
         1.0
     """
     func = "entropy"
-    _check_options(func, base, from_logits, validate_args)
+    _check_options(func, axis, base, from_logits, validate_args)
     p = C.as_float(func, "p", p)
-    ax = C.check_axis(func, axis, p.ndim)
-    _check_distribution(func, "p", p, ax, from_logits, validate_args)
+    ax = _distribution(func, "p", p, axis, from_logits, validate_args)
     x = p.to(compute_dtype(p))
     if from_logits:
         probs, log_p = _log_probs(x, ax)
-        h = -_times_log(probs, log_p).sum(dim=ax)
+        h = 0.0 - _times_log(probs, log_p).sum(dim=ax)  # 0.0 - x: no -0.0 for one-hot rows
     else:
-        h = -xlogy(x, x).sum(dim=ax)
+        h = 0.0 - xlogy(x, x).sum(dim=ax)
     return _scale(h, base).to(p.dtype)
 
 
@@ -132,17 +138,15 @@ def cross_entropy(p: Tensor, q: Tensor, *, axis: int = -1, base: float | None = 
         1.0
     """
     func = "cross_entropy"
-    _check_options(func, base, from_logits, validate_args)
-    p, q, ax, out_dtype = _pair(func, p, q, axis)
-    _check_distribution(func, "p", p, ax, from_logits, validate_args)
-    _check_distribution(func, "q", q, ax, from_logits, validate_args)
+    _check_options(func, axis, base, from_logits, validate_args)
+    p, q, ax, out_dtype = _pair(func, p, q, axis, from_logits, validate_args)
     work = torch.promote_types(out_dtype, torch.float32)
     x, y = p.to(work), q.to(work)
     if from_logits:
         probs, _ = _log_probs(x, ax)
-        h = -_times_log(probs, torch.log_softmax(y, dim=ax)).sum(dim=ax)
+        h = 0.0 - _times_log(probs, torch.log_softmax(y, dim=ax)).sum(dim=ax)
     else:
-        h = -xlogy(x, y).sum(dim=ax)
+        h = 0.0 - xlogy(x, y).sum(dim=ax)
     return _scale(h, base).to(out_dtype)
 
 
@@ -187,10 +191,8 @@ def kl_divergence(p: Tensor, q: Tensor, *, axis: int = -1, base: float | None = 
         1.0
     """
     func = "kl_divergence"
-    _check_options(func, base, from_logits, validate_args)
-    p, q, ax, out_dtype = _pair(func, p, q, axis)
-    _check_distribution(func, "p", p, ax, from_logits, validate_args)
-    _check_distribution(func, "q", q, ax, from_logits, validate_args)
+    _check_options(func, axis, base, from_logits, validate_args)
+    p, q, ax, out_dtype = _pair(func, p, q, axis, from_logits, validate_args)
     work = torch.promote_types(out_dtype, torch.float32)
     x, y = p.to(work), q.to(work)
     if from_logits:

@@ -14,6 +14,20 @@ from ._math import compute_dtype
 __all__ = ["smooth_labels"]
 
 
+def is_index(func: str, target: Tensor, kinds: str) -> bool:
+    """True for integer ``target`` (class indices), False for floating; ``TypeError`` naming ``kinds`` otherwise."""
+    if target.is_floating_point():
+        return False
+    if target.dtype == torch.bool:
+        raise TypeError(f"{func}: `target` must have {kinds}; got {C.dtype_name(target.dtype)}.")
+    return True
+
+
+def smoothing_weight(alpha: float, num_classes: int, mode: str) -> float:
+    """The uniform-mixture weight equivalent to ``alpha`` in ``mode``: ``alpha`` or ``alpha*K/(K-1)``."""
+    return alpha if mode == "uniform" else alpha * num_classes / (num_classes - 1)
+
+
 def smooth_labels(target: Tensor, num_classes: int, alpha: float, *, mode: str = "uniform",
                   validate_args: bool = True) -> Tensor:
     r"""Smoothed label distributions: class indices or probabilities mixed with a uniform distribution.
@@ -58,10 +72,11 @@ def smooth_labels(target: Tensor, num_classes: int, alpha: float, *, mode: str =
     target = C.as_tensor(func, "target", target)
     k = int(num_classes)
     a = float(alpha)
-    if target.is_floating_point():
+    if not is_index(func, target, "an integer or floating dtype"):
         C.check_ndim_at_least(func, "target", target.shape, 2, "(N, K, d1, ...)")
-        expected = (target.shape[0], k, *target.shape[2:])
-        C.check_shape(func, "target", target.shape, expected, f"for num_classes={k}")
+        if target.shape[1] != k:
+            raise ValueError(f"{func}: `target` must have num_classes={k} entries along axis 1; "
+                             f"got shape {tuple(target.shape)}.")
         if validate_args:
             C.check_simplex(func, "target", target, 1, "the class axis (1)",
                             C.simplex_rtol(C.dtype_name(target.dtype)))
@@ -71,7 +86,6 @@ def smooth_labels(target: Tensor, num_classes: int, alpha: float, *, mode: str =
         else:
             out = (1 - a) * y + a * (1 - y) / (k - 1)
         return out.to(target.dtype)
-    target = C.as_index(func, "target", target)
     C.check_ndim_at_least(func, "target", target.shape, 1, "(N, d1, ...)")
     if validate_args:
         C.check_class_indices(func, "target", target, k, None)
