@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from .registry import _ENTRIES, loss_names, loss_settings, parse_value
+from .registry import _ENTRIES, loss_names, loss_settings, none_words_as_strings, parse_value, resolve_loss_name
 
 EXIT_MATCH, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 _DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16,
@@ -114,8 +114,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from .verify import verify_loss  # imports hypothesis and the reference only when needed
 
     func = load_function(args.target)
-    params = _parse_params(args.param)
     try:
+        params = none_words_as_strings(resolve_loss_name(args.against, "lossref verify").name,
+                                       _parse_params(args.param))
         report = verify_loss(func, args.against, params=params, max_examples=args.examples,
                              check_grad=not args.no_grad, targets=args.targets, spatial_dims=args.spatial_dims,
                              dtype=_DTYPES[args.dtype], device=args.device, rtol=args.rtol, atol=args.atol,

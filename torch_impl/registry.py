@@ -7,7 +7,8 @@ accepted too.  Settings are the keyword arguments of the loss's module (``torch_
 
 Values in a string spec are parsed as Python literals would be, without ``eval``:
 integers and floats (``2``, ``0.1``, ``1e-7``, ``inf``), booleans (``true``/``True``),
-``None`` (``none``/``None``/``null``), lists in brackets (``[1,2,3]``: commas inside brackets
+``None`` (``none``/``None``/``null``; for a setting that takes strings, such as ``reduction``,
+these words mean the string ``"none"``), lists in brackets (``[1,2,3]``: commas inside brackets
 or quotes do not separate settings), quoted strings (``'mean'``) and bare words (``mean``).
 List values of tensor settings (``weight``) become floating tensors.
 
@@ -35,7 +36,7 @@ from torch import nn
 from . import modules
 
 __all__ = ["make_loss", "loss_names", "loss_settings", "add_loss_argument", "resolve_loss_name",
-           "parse_value", "parse_spec"]
+           "parse_value", "parse_spec", "none_words_as_strings"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,16 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     return name.strip(), settings
 
 
+def none_words_as_strings(name: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Read a ``None`` parsed from text as the string ``"none"`` where the setting takes strings.
+
+    ``reduction=none`` in a spec means ``reduction="none"``, not ``reduction=None``: a setting whose
+    default is a string never takes ``None``.  Applied to settings parsed from text only.
+    """
+    defaults = loss_settings(name)
+    return {k: "none" if v is None and isinstance(defaults.get(k), str) else v for k, v in settings.items()}
+
+
 def _coerce(entry: LossEntry, settings: Mapping[str, Any]) -> dict[str, Any]:
     """Check the setting names against the module and turn list values of tensor settings into tensors."""
     valid = list(loss_settings(entry.name))
@@ -193,6 +204,7 @@ def make_loss(spec: str | Mapping[str, Any], **overrides: Any) -> nn.Module:
     """
     if isinstance(spec, str):
         name, settings = parse_spec(spec)
+        settings = none_words_as_strings(resolve_loss_name(name).name, settings)
     elif isinstance(spec, Mapping):
         if "name" not in spec:
             raise ValueError(f"make_loss: `spec` must have a 'name' key; got keys {sorted(spec)!r}.")
