@@ -189,11 +189,11 @@ def test_labels_select_absent_classes(impl: Any) -> None:
 def test_ties_and_ignored_positions(impl: Any) -> None:
     """Tied scores predict the first class; ignored positions change nothing else."""
     wrap = torch.tensor if impl is tim else np.asarray
-    scores = wrap(np.array([[1.0, 1.0], [0.0, 2.0], [5.0, -5.0]]))
-    target = wrap(np.array([1, 1, -1]))
-    # predictions [0, 1, (ignored)]: 1 of 2 right
+    scores = wrap(np.array([[1.0, 1.0], [0.0, 2.0], [5.0, -5.0], [0.0, np.nan], [np.nan, np.nan]]))
+    target = wrap(np.array([1, 1, -1, 1, 1]))
+    # predictions [0 (tie), 1, (ignored), 1 (NaN is the maximum), 0 (first NaN)]: 2 of 4 right
     assert float(impl.accuracy(scores, target, ignore_index=-1)) == 0.5
-    assert _np(impl.confusion_matrix(scores, target, 2, ignore_index=-1)).tolist() == [[0, 0], [1, 1]]
+    assert _np(impl.confusion_matrix(scores, target, 2, ignore_index=-1)).tolist() == [[0, 0], [2, 2]]
 
 
 @pytest.mark.parametrize("impl", IMPLS)

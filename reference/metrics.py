@@ -177,7 +177,8 @@ def confusion_matrix(preds: ArrayLike, target: ArrayLike, num_classes: int, *, i
         int64 array of shape ``(K, K)``; rows are targets, columns are predictions (torch: int64 on the input's device).
     Conventions:
         - If the batch is empty or every position is ignored, the result is all zeros.
-        - If two scores tie for the maximum, the predicted class is the first of them.
+        - If scores tie for the maximum, the predicted class is the first of them; a NaN score counts as the
+          maximum (the first NaN wins), as in NumPy and torch argmax.
     Raises:
         TypeError: ``target`` is not integer, ``preds`` is neither integer nor floating, an option has the wrong type.
         ValueError: ``num_classes < 1``, shapes do not match, an index is out of range.
@@ -238,7 +239,8 @@ def precision_recall_fscore(preds: ArrayLike, target: ArrayLike, num_classes: in
         - If ``average="weighted"`` and every class averaged has support 0, the result is the unweighted mean.
         - If ``labels`` is None and no class occurs (empty batch, every position ignored), per-class results
           are empty, ``"macro"`` and ``"weighted"`` are nan and ``"micro"`` and ``"binary"`` are ``zero_division``.
-        - If two scores tie for the maximum, the predicted class is the first of them.
+        - If scores tie for the maximum, the predicted class is the first of them; a NaN score counts as the
+          maximum (the first NaN wins), as in NumPy and torch argmax.
     Raises:
         TypeError: ``target`` is not integer, ``preds`` is neither integer nor floating, an option has the wrong type.
         ValueError: shapes do not match, an index is out of range, unknown ``average``, ``"binary"`` with
@@ -368,7 +370,8 @@ def accuracy(preds: ArrayLike, target: ArrayLike, *, ignore_index: int | None = 
         0-d float64 (torch: float32, float64 if ``preds`` is float64).
     Conventions:
         - If the batch is empty or every position is ignored, the result is nan (0/0).
-        - If two scores tie for the maximum, the predicted class is the first of them.
+        - If scores tie for the maximum, the predicted class is the first of them; a NaN score counts as the
+          maximum (the first NaN wins), as in NumPy and torch argmax.
     Raises:
         TypeError: ``target`` is not integer, ``preds`` is neither integer nor floating, an option has the wrong type.
         ValueError: shapes do not match, a negative index that is not ``ignore_index``.
