@@ -147,3 +147,87 @@ def multilabel_case(draw: st.DrawFn, *, max_labels: int = 5, min_n: int = 0, min
         preds = draw(hnp.arrays(np.int64, (n, k), elements=st.integers(0, 1)))
         preds = preds.astype(bool) if kind == "bool" else preds
     return {"preds": preds, "target": target, "threshold": threshold}
+
+
+# ----------------------------------------------------------------------------- torch parity (information, losses)
+SMOOTHINGS = st.sampled_from([0.0, 0.1, 1.0]) | st.floats(0.0, 1.0)
+
+
+@st.composite
+def distribution_pair(draw: st.DrawFn, *, max_k: int = 8, logits: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(p, q, axis)``: two distributions (or logits) of one shape, the distribution along ``axis``."""
+    k = draw(st.integers(1, max_k))
+    lead = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=4))
+    axis = draw(st.integers(-(len(lead) + 1), len(lead)))
+    shape = list(lead)
+    shape.insert(axis % (len(lead) + 1), k)
+    if logits:
+        p, q = draw(logits_array(tuple(shape))), draw(logits_array(tuple(shape)))
+    else:
+        p, q = draw(simplex(tuple(shape), axis)), draw(simplex(tuple(shape), axis))
+    if draw(st.booleans()):  # q == p on purpose (KL = 0, H(p, p) = H(p))
+        q = p.copy()
+    return p, q, axis
+
+
+@st.composite
+def softmax_loss_case(draw: st.DrawFn, *, max_classes: int = 6, bound: float = LOGIT_BOUND, min_n: int = 0,
+                      targets: tuple[str, ...] = ("index", "probs")) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """``(logits, target, kwargs)`` for softmax_cross_entropy / focal_loss covering every option.
+
+    Class counts include C = 1; batches may be empty (``min_n=0``); ignored positions (possibly all),
+    zero class weights and ``label_smoothing`` 0 and 1 are drawn on purpose.
+    """
+    shape = draw(batch_shape(max_spatial=2, max_side=3, min_n=min_n))
+    k = draw(st.integers(1, max_classes))
+    logits = draw(logits_array((shape[0], k, *shape[1:]), bound=bound))
+    kwargs: dict[str, Any] = {
+        "reduction": draw(st.sampled_from(REDUCTIONS)),
+        "label_smoothing": draw(SMOOTHINGS),
+        "smoothing_mode": draw(st.sampled_from(["uniform", "off_target"])),
+    }
+    if draw(st.booleans()):
+        kwargs["weight"] = draw(unit_interval((k,))) * 2.0
+    if draw(st.sampled_from(targets)) == "index":
+        kwargs["ignore_index"] = draw(st.sampled_from([-100, 0, k - 1]))
+        target = draw(class_indices(shape, k, kwargs["ignore_index"]))
+    else:
+        target = draw(simplex((shape[0], k, *shape[1:]), axis=1))
+    return logits, target, kwargs
+
+
+@st.composite
+def sigmoid_loss_case(draw: st.DrawFn, *, bound: float = LOGIT_BOUND) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """``(logits, target, kwargs)`` for sigmoid_focal_loss: hard or soft targets, empty shapes included."""
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=5))
+    logits = draw(logits_array(shape, bound=bound))
+    if draw(st.booleans()):
+        target = draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0])))
+    else:
+        target = draw(unit_interval(shape))
+    kwargs = {"gamma": draw(st.sampled_from([0.0, 0.5, 1.0, 2.0]) | st.floats(0.0, 5.0)),
+              "alpha": draw(st.none() | st.sampled_from([0.0, 0.25, 1.0]) | st.floats(0.0, 1.0)),
+              "reduction": draw(st.sampled_from(REDUCTIONS))}
+    return logits, target, kwargs
+
+
+@st.composite
+def soft_f1_case(draw: st.DrawFn, *, bound: float = LOGIT_BOUND) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """``(logits, target, kwargs)`` for soft_f1_loss: index (with ignored positions), probability and multilabel."""
+    shape = draw(batch_shape(max_spatial=2, max_side=3, min_n=0))
+    k = draw(st.integers(1, 6))
+    full = (shape[0], k, *shape[1:])
+    logits = draw(logits_array(full, bound=bound))
+    kwargs: dict[str, Any] = {"beta": draw(st.sampled_from([1.0, 0.5, 2.0]) | st.floats(0.1, 10.0)),
+                              "average": draw(st.sampled_from(["macro", "micro"])),
+                              "eps": draw(st.sampled_from([1e-7, 0.0, 1.0]))}
+    kind = draw(st.sampled_from(["index", "probs", "multilabel"]))
+    if kind == "index":
+        kwargs["ignore_index"] = draw(st.sampled_from([-100, 0]))
+        target = draw(class_indices(shape, k, kwargs["ignore_index"]))
+    elif kind == "probs":
+        target = draw(simplex(full, axis=1))
+    else:
+        kwargs["multilabel"] = True
+        target = draw(unit_interval(full))
+    return logits, target, kwargs
