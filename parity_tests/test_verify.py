@@ -287,7 +287,7 @@ def test_index_inputs_reach_the_hard_places() -> None:
     seen = _record("focal_loss", {"ignore_index": -100})
     logits = [x for x, _ in seen]
     assert any((np.abs(x) == 1e4).any() for x in logits), "extreme logits"
-    p_t_is_one = 0
+    p_t_is_one = p_t_is_zero = 0
     ties = single_class = missing_class = ignored = has_kept = 0
     for x, t in seen:
         c = x.shape[1]
@@ -295,13 +295,14 @@ def test_index_inputs_reach_the_hard_places() -> None:
         lp = torch.log_softmax(torch.from_numpy(x), 1).numpy()
         p_t = np.exp(np.take_along_axis(lp, np.where(keep, t, 0)[:, None], axis=1)[:, 0])
         p_t_is_one += bool((p_t[keep] == 1.0).any())
+        p_t_is_zero += bool((p_t[keep] == 0.0).any())
         ties += bool((x.max(axis=1) == x.min(axis=1)).any())
         labels = set(t[keep].tolist())
         single_class += len(labels) == 1 and len(t) > 1
         missing_class += len(labels) < c
         ignored += bool((~keep).any())
         has_kept += bool(keep.any())
-    assert p_t_is_one and ties and single_class and missing_class and ignored
+    assert p_t_is_one and p_t_is_zero and ties and single_class and missing_class and ignored
     assert has_kept == len(seen)  # every input has a position that counts
     assert {x.shape[1] for x in logits} >= {2, 3, 4, 5}
 

@@ -6,8 +6,8 @@ value or (for torch candidates) in the gradient with respect to ``logits``, usin
 generate inputs and to shrink a failing one to a small counterexample.
 
 The inputs aim at the places where hand-written losses break: logits of +-1e4, near-certain
-predictions (the target's logit far above the others, so p_t rounds to 1), ties (a whole row of
-equal logits), batches with a single class or with classes missing, ignored positions (when
+predictions (the target's logit far above the others, so p_t rounds to 1) and hopeless ones (far
+below: p_t underflows to 0), ties (a whole row of equal logits), batches with a single class or with classes missing, ignored positions (when
 ``params`` holds ``ignore_index``), spatial dimensions (``spatial_dims=k``) and soft targets
 (``targets="probs"``).  Expected values come from the NumPy reference (``reference``) computed in
 float64 on the very values the candidate was given (after rounding to ``dtype``); expected gradients
@@ -66,7 +66,7 @@ _SPECIAL_LOGITS = (0.0, 1.0, -1.0, 30.0, -30.0, 1e4, -1e4)
 # 1 - 7e-3 (5), 1 - 2e-9 (20: 1 - p_t cancels), exactly 1.0 in float64 (40) or saturated (1e4).
 _MARGINS = (40.0, 5.0, 20.0, 1e4)
 _TIE_VALUES = (0.0, 1e4, -1e4, 2.5)
-_FREE, _CERTAIN, _TIE = 0, 1, 2
+_FREE, _CERTAIN, _TIE, _HOPELESS = 0, 1, 2, 3
 
 
 # ----------------------------------------------------------------------------- report
@@ -254,7 +254,8 @@ def _cases(draw: st.DrawFn, t: _Target, targets: str, spatial_dims: int) -> _Cas
     shape = (n, c, *spatial)
     logits = draw(hnp.arrays(np.float64, shape, elements=_logit_elements()))
     positions = (n, *spatial)
-    modes = draw(hnp.arrays(np.int8, positions if t.softmax else shape, elements=st.sampled_from((_FREE, _CERTAIN, _TIE))))
+    modes = draw(hnp.arrays(np.int8, positions if t.softmax else shape,
+                            elements=st.sampled_from((_FREE, _CERTAIN, _TIE, _HOPELESS))))
     margin = draw(st.sampled_from(_MARGINS))
     tie = draw(st.sampled_from(_TIE_VALUES))
     if not t.softmax:
@@ -263,8 +264,9 @@ def _cases(draw: st.DrawFn, t: _Target, targets: str, spatial_dims: int) -> _Cas
         else:
             y = draw(hnp.arrays(np.float64, shape, elements=st.one_of(
                 st.floats(0.0, 1.0, width=64), st.sampled_from((0.0, 1.0, 0.5)))))
-        # near-certain: |x| = margin on the side of the target; "tie" is x = 0 (p = 1/2)
-        logits = np.where(modes == _CERTAIN, np.where(y >= 0.5, margin, -margin), logits)
+        # near-certain: |x| = margin on the side of the target (hopeless: the other side); "tie": x = 0
+        side = np.where(y >= 0.5, margin, -margin)
+        logits = np.where(modes == _CERTAIN, side, np.where(modes == _HOPELESS, -side, logits))
         logits = np.where(modes == _TIE, 0.0, logits)
         return _Case(logits, y)
     rows = np.moveaxis(logits, 1, -1).copy()  # positions + (C,)
@@ -284,8 +286,9 @@ def _cases(draw: st.DrawFn, t: _Target, targets: str, spatial_dims: int) -> _Cas
         moved /= moved.sum(axis=-1, keepdims=True)
         y = np.moveaxis(moved, -1, 1)
         winner = moved.argmax(axis=-1)
-    certain = np.nonzero(modes == _CERTAIN)
-    rows[(*certain, winner[certain])] = rows.max(axis=-1)[certain] + margin
+    certain, hopeless = np.nonzero(modes == _CERTAIN), np.nonzero(modes == _HOPELESS)
+    rows[(*certain, winner[certain])] = rows.max(axis=-1)[certain] + margin  # p_t -> 1
+    rows[(*hopeless, winner[hopeless])] = rows.min(axis=-1)[hopeless] - margin  # p_t -> 0
     rows[modes == _TIE] = tie
     return _Case(np.moveaxis(rows, -1, 1).copy(), y)
 
@@ -337,9 +340,9 @@ def _first_bad(got: NDArray[np.float64], expected: NDArray[np.float64], rtol: fl
         return None
     diff = np.where(close, 0.0, np.abs(got - expected))
     diff = np.where(np.isnan(diff), np.inf, diff)
-    idx = np.unravel_index(int(np.argmax(diff)), got.shape) if got.ndim else ()
-    where = f" at index {[int(i) for i in idx]}" if got.ndim else ""
-    e, g = float(expected[idx]), float(got[idx])
+    pos = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), got.shape)) if got.ndim else ()
+    where = f" at index {list(pos)}" if got.ndim else ""
+    e, g = float(expected[pos]), float(got[pos])
     return f"expected {e!r}, got {g!r}{where} (|diff| {abs(g - e):.3g})"
 
 
