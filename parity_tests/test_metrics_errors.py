@@ -73,7 +73,8 @@ ROWS: list[tuple[str, tuple[Any, ...], dict[str, Any], type[Exception], str]] = 
      "f1_score: `labels` must be a sequence of ints or None; got [True]."),
     ("f1_score", (I3, I3, 3), {"labels": "01"}, TypeError,
      "f1_score: `labels` must be a sequence of ints or None; got '01'."),
-    ("f1_score", (I3, I3, 3), {"labels": 1}, TypeError, "f1_score: `labels` must be a sequence of ints or None; got 1."),
+    ("f1_score", (I3, I3, 3), {"labels": 1}, TypeError,
+     "f1_score: `labels` must be a sequence of ints or None; got 1."),
     ("f1_score", (I3, I3, 3), {"ignore_index": 1.5}, TypeError, "f1_score: `ignore_index` must be an int; got 1.5."),
     ("accuracy", (I3, I3), {"ignore_index": "x"}, TypeError, "accuracy: `ignore_index` must be an int; got 'x'."),
     ("f1_score", (I3, I3, 3), {"validate_args": 1}, TypeError, "f1_score: `validate_args` must be a bool; got 1."),
@@ -85,7 +86,8 @@ ROWS: list[tuple[str, tuple[Any, ...], dict[str, Any], type[Exception], str]] = 
     ("accuracy", (I3, I3.astype(np.float32)), {}, TypeError,
      "accuracy: `target` must have an integer dtype; got float32."),
     # shapes
-    ("f1_score", (I3[:3], I3, 3), {}, ValueError, "f1_score: `preds` must have shape (4,) to match `target`; got (3,)."),
+    ("f1_score", (I3[:3], I3, 3), {}, ValueError,
+     "f1_score: `preds` must have shape (4,) to match `target`; got (3,)."),
     ("confusion_matrix", (I3, I3[:2], 3), {}, ValueError,
      "confusion_matrix: `preds` must have shape (2,) to match `target`; got (4,)."),
     ("f1_score", (np.zeros((4, 2)), I3, 3), {}, ValueError,
@@ -156,7 +158,8 @@ def test_validate_args_false_skips_only_data_checks(impl: Any) -> None:
     # predicted [[0, 1], [0, 1]] vs [[0, 1], [1, 1]]: label 0 has TP=0, FN=1 -> 0; label 1 has TP=2 -> 1; mean 1/2
     probs = np.array([[0.0, 1.5], [0.25, 1.0]])
     assert float(impl.multilabel_f1_score(_wrap(impl, probs), _wrap(impl, ML), validate_args=False)) == 0.5
-    with pytest.raises(ValueError, match=re.escape("accuracy: `preds` must have shape (3,) to match `target`; got (4,).")):
+    msg = "accuracy: `preds` must have shape (3,) to match `target`; got (4,)."
+    with pytest.raises(ValueError, match=re.escape(msg)):
         impl.accuracy(_wrap(impl, I3), _wrap(impl, I3[:3]), validate_args=False)
 
 

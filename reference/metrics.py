@@ -210,7 +210,7 @@ def precision_recall_fscore(preds: ArrayLike, target: ArrayLike, num_classes: in
         weighted: mean weighted by support (TP + FN); binary: the class ``pos_label`` alone.
         computed as F = TP / (TP + (b^2 FN + FP) / (1 + b^2)), whose denominator is never below TP (F <= 1 in
         floating point too)
-        .. math:: F_\beta = \frac{(1 + \beta^2)\,\mathrm{TP}}{(1 + \beta^2)\,\mathrm{TP} + \beta^2\,\mathrm{FN} + \mathrm{FP}}
+        .. math:: F_\beta = \frac{(1 + \beta^2) TP}{(1 + \beta^2) TP + \beta^2 FN + FP}
                   = \frac{(1 + \beta^2) P R}{\beta^2 P + R}
 
     Args:
@@ -220,7 +220,7 @@ def precision_recall_fscore(preds: ArrayLike, target: ArrayLike, num_classes: in
         num_classes: K, ``>= 1``.
         beta: weight of recall, finite and ``> 0``; ``beta = 1`` gives F1.
         average: ``None`` (per class), ``"micro"``, ``"macro"``, ``"weighted"`` or ``"binary"`` (needs K = 2).
-        labels: the classes to report and average over, distinct, in ``[0, K - 1]``, in the order given;
+        labels: a list or tuple of distinct classes in ``[0, K - 1]`` to report and average over, in that order;
             ``None`` means the classes that occur in ``preds`` or ``target``, ascending (scikit-learn's default).
         pos_label: the class reported when ``average="binary"`` (0 or 1); ignored otherwise.
         zero_division: the value of a ratio whose denominator is 0: ``0.0``, ``1.0`` or ``nan``.
@@ -270,7 +270,7 @@ def fbeta_score(preds: ArrayLike, target: ArrayLike, num_classes: int, *, beta: 
 
     Math:
         F = (1 + b^2) TP / ((1 + b^2) TP + b^2 FN + FP) per class, averaged as in ``precision_recall_fscore``
-        .. math:: F_\beta = \frac{(1 + \beta^2)\,\mathrm{TP}}{(1 + \beta^2)\,\mathrm{TP} + \beta^2\,\mathrm{FN} + \mathrm{FP}}
+        .. math:: F_\beta = \frac{(1 + \beta^2) TP}{(1 + \beta^2) TP + \beta^2 FN + FP}
 
     Args:
         preds: class indices, integer, shape ``(N, d1, ...)`` like ``target``; or scores, floating, shape
