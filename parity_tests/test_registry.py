@@ -206,6 +206,11 @@ def test_defaults_equal_the_functional_defaults(name: str) -> None:
     _check_equal(make_loss(name), name, {})
 
 
+def test_weight_may_be_an_array_or_a_tensor() -> None:
+    for weight in (np.array([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.0, 3.0]), (1, 2, 3)):
+        _check_equal(make_loss({"name": "focal", "weight": weight}), "focal", {"weight": [1.0, 2.0, 3.0]})
+
+
 def test_overrides_take_precedence() -> None:
     _check_equal(make_loss("focal:gamma=2,reduction=sum", gamma=0.5), "focal", {"gamma": 0.5, "reduction": "sum"})
     _check_equal(make_loss({"name": "focal", "gamma": 2}, gamma=1), "focal", {"gamma": 1})

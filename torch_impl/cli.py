@@ -111,7 +111,10 @@ def _parse_params(items: Sequence[str]) -> dict[str, Any]:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from .verify import verify_loss  # imports hypothesis and the reference only when needed
+    try:
+        from .verify import verify_loss  # imports hypothesis and the reference only when needed
+    except ImportError as err:
+        raise UsageError(str(err)) from err
 
     func = load_function(args.target)
     try:

@@ -10,7 +10,7 @@ integers and floats (``2``, ``0.1``, ``1e-7``, ``inf``), booleans (``true``/``Tr
 ``None`` (``none``/``None``/``null``; for a setting that takes strings, such as ``reduction``,
 these words mean the string ``"none"``), lists in brackets (``[1,2,3]``: commas inside brackets
 or quotes do not separate settings), quoted strings (``'mean'``) and bare words (``mean``).
-List values of tensor settings (``weight``) become floating tensors.
+List (or NumPy array) values of tensor settings (``weight``) become floating tensors.
 
 Example::
 
@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -180,9 +181,9 @@ def _coerce(entry: LossEntry, settings: Mapping[str, Any]) -> dict[str, Any]:
             choices = ", ".join(valid)
             raise ValueError(f"make_loss: `{entry.name}` settings must be among {choices}; "
                              f"got {key!r}.{_hint(key, valid)}")
-        if isinstance(value, (list, tuple)) and _is_tensor_setting(entry, key):
+        if isinstance(value, (list, tuple, np.ndarray)) and _is_tensor_setting(entry, key):
             try:
-                value = torch.tensor(value, dtype=torch.get_default_dtype())
+                value = torch.tensor(np.asarray(value).tolist(), dtype=torch.get_default_dtype())
             except (TypeError, ValueError) as err:
                 raise ValueError(f"make_loss: `{key}` must be a list of numbers; got {value!r}.") from err
         out[key] = value
