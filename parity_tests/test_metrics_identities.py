@@ -287,3 +287,15 @@ def test_f1score_counts_on_input_device(device: str) -> None:
     assert result.device.type == device
     # class 0: TP=1, FN=1 -> 2/3; class 1: FP=1 -> 0; macro = 1/3
     assert_parity(result, 1 / 3, dtype=torch.float32)
+
+
+def test_autocast_changes_nothing() -> None:
+    """Metrics cast explicitly (argmax, int64 counts): bfloat16 autocast leaves every result unchanged."""
+    gen = torch.Generator().manual_seed(7)
+    logits, target = torch.randn(64, 5, generator=gen), torch.randint(0, 5, (64,), generator=gen)
+    outside = tim.precision_recall_fscore(logits, target, 5, average=None)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        inside = tim.precision_recall_fscore(logits, target, 5, average=None)
+    for a, b in zip(outside, inside):
+        assert a.dtype == b.dtype
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
