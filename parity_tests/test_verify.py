@@ -354,3 +354,14 @@ def test_bad_arguments(kwargs: dict[str, Any], exc: type[Exception], msg: str) -
 def test_candidate_must_be_callable() -> None:
     with pytest.raises(TypeError, match=re.escape("verify_loss: `candidate` must be callable; got int.")):
         verify_loss(3, "focal")  # type: ignore[arg-type]
+
+
+def test_a_candidate_writing_into_its_inputs_does_not_corrupt_the_search() -> None:
+    def in_place(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        t[t == -1] = 0  # the usual "ignore" bug, written in place
+        return F.cross_entropy(x, t)
+
+    report = verify_loss(in_place, "cross_entropy", params={"ignore_index": -1}, max_examples=N_EXAMPLES, seed=0)
+    assert not report.passed and report.failed_check in {"value", "gradient"}, str(report)
+    c = report.counterexample
+    assert c is not None and (c.target == -1).any()  # the report shows the input as it was given

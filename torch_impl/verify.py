@@ -361,14 +361,15 @@ class _Checker:
 
     def inputs(self, case: _Case) -> tuple[Tensor, Tensor, NDArray[np.float64], NDArray[Any]]:
         """The candidate's tensors (rounded to ``dtype``) and the same values for the reference."""
-        x = torch.from_numpy(case.logits).to(self.dtype)
+        # copies throughout: a candidate that writes into its inputs must not change the example
+        x = torch.from_numpy(case.logits.copy()).to(self.dtype)
         if case.target.dtype.kind == "f":
-            y = torch.from_numpy(case.target).to(self.dtype)
-            y_ref = y.double().numpy()
+            y = torch.from_numpy(case.target.copy()).to(self.dtype)
+            y_ref = y.double().numpy().copy()
         else:
-            y = torch.from_numpy(case.target)
-            y_ref = case.target
-        return x, y, x.double().numpy(), y_ref
+            y = torch.from_numpy(case.target.copy())
+            y_ref = case.target.copy()
+        return x, y, x.double().numpy().copy(), y_ref
 
     def run(self, case: _Case) -> None:
         self.calls += 1
