@@ -30,20 +30,20 @@ def _parser(op_names: list[str]) -> argparse.ArgumentParser:
                    help=f"operations to time (default: all): {', '.join(op_names)}")
     p.add_argument("--sizes", nargs="+", type=_size, metavar="NxC",
                    help="problem sizes for every op (default: 262144x18 1048576x18 65536x1000 for the losses, "
-                        "1000000x18 for f1_score; --quick: 262144x18 16384x1000 and 1000000x18)")
+                        "1000000x18 for f1_score; --quick: 131072x18 8192x1000 and 1000000x18)")
     p.add_argument("--devices", type=_devices, default=None, metavar="cpu,cuda",
                    help="comma-separated devices (default: cpu, plus cuda when a GPU is present)")
     p.add_argument("--dtype", choices=list(DTYPES), default="float32", help="logits dtype (default: float32)")
     p.add_argument("--no-backward", action="store_true", help="time the forward pass only")
     p.add_argument("--quick", action="store_true",
-                   help="smaller sizes and shorter timing runs (about a minute on 2 cores)")
+                   help="smaller sizes and shorter timing runs (under 2 minutes on 2 idle cores)")
     p.add_argument("--threads", type=int, default=torch.get_num_threads(),
                    help=f"torch intra-op threads for every timing (default: torch.get_num_threads() = "
                         f"{torch.get_num_threads()})")
     p.add_argument("--min-run-time", type=float, default=None, metavar="SECONDS",
                    help="blocked_autorange min_run_time per measurement (default 0.5, --quick 0.1)")
-    p.add_argument("--rounds", type=int, default=3,
-                   help="alternating timing rounds per case for the torch rows (default 3)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="alternating timing rounds per case for the torch rows (default 3, --quick 2)")
     p.add_argument("--seed", type=int, default=0, help="seed of the input generator (default 0)")
     p.add_argument("--json", type=Path, metavar="PATH", help="write rows + environment as JSON")
     p.add_argument("--markdown", type=Path, metavar="PATH", help="write the table + environment as Markdown")
@@ -113,9 +113,9 @@ def _measure_impl(op: Op, impl: Impl, problem: Problem, device: str, c: _Closure
         "value_err": None, "grad_err": None, "kept_mib": None, "faults_per_call": None,
     }
     step = c.step or c.fwd
-    slowest = (t_step or t_fwd).median_s
+    faults, result = measure.minor_faults(step)
     if device == "cpu":
-        out["faults_per_call"] = measure.minor_faults_per_call(step, calls=1 if slowest > 0.2 else 3)
+        out["faults_per_call"] = faults
     if impl.backend == "numpy":
         out["peak_mib"] = measure.numpy_peak(c.fwd) / 2**20
     else:
@@ -125,15 +125,15 @@ def _measure_impl(op: Op, impl: Impl, problem: Problem, device: str, c: _Closure
         value = cases.call(impl, problem, c.x, "none" if op.elementwise else "mean")
         out["value_err"] = measure.max_relative_error(value, oracle[0])
         if c.step is not None and oracle[1] is not None:
-            out["grad_err"] = measure.normwise_error(c.step(), oracle[1])
+            out["grad_err"] = measure.normwise_error(result, oracle[1])
     return out
 
 
 def _ratios(rows: list[report.Row], op: Op) -> None:
-    """Fill anchor, ratios and GB/s in place (rows of one op x size)."""
+    """Fill the anchor and the ratios in place (rows of one op x size)."""
+    backends = {impl.name: impl.backend for impl in op.impls}
     for row in rows:
-        backend = "numpy" if row.impl in ("reference", "scikit-learn") else "torch"
-        anchor_name = op.anchor_for.get(backend)
+        anchor_name = op.anchor_for.get(backends[row.impl])
         anchor = next((r for r in rows if r.impl == anchor_name and r.device == row.device), None)
         if anchor is None or anchor is row:
             continue
@@ -218,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                      "(or `make bench`, which installs the bench extra).")
     if args.threads < 1:
         parser.error(f"--threads must be >= 1; got {args.threads}.")
+    if args.rounds is None:
+        args.rounds = 2 if args.quick else 3
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1; got {args.rounds}.")
     if args.min_run_time is None:

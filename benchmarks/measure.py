@@ -92,13 +92,12 @@ def time_interleaved(fns: dict[str, Callable[[], Any]], *, device: str, threads:
     return out
 
 
-def minor_faults_per_call(fn: Callable[[], Any], calls: int = 3) -> float:
-    """Minor page faults per call (``getrusage``): fresh pages touched, e.g. glibc handing out a new
-    ``mmap`` for every allocation above its mmap threshold."""
+def minor_faults(fn: Callable[[], Any]) -> tuple[int, Any]:
+    """Minor page faults of one call of ``fn`` (``getrusage``), and its result: fresh pages touched,
+    e.g. glibc handing out a new ``mmap`` for every allocation above its mmap threshold."""
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    for _ in range(calls):
-        fn()
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / calls
+    result = fn()
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, result
 
 
 @contextlib.contextmanager
