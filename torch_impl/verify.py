@@ -11,8 +11,7 @@ below: p_t underflows to 0), ties (a whole row of equal logits), batches with a 
 ``params`` holds ``ignore_index``), spatial dimensions (``spatial_dims=k``) and soft targets
 (``targets="probs"``).  Expected values come from the NumPy reference (``reference``) computed in
 float64 on the very values the candidate was given (after rounding to ``dtype``); expected gradients
-from the closed forms in ``reference.gradients`` (torch autograd of ``torch_impl`` in float64 when a
-closed form is missing).
+from the closed forms in ``reference.gradients`` (themselves checked against finite differences).
 
 A check fails when the candidate raises, returns something that is not an array of the expected
 shape, returns a non-finite number where the reference is finite, or differs by more than
@@ -23,7 +22,7 @@ it is the oracle.
 from __future__ import annotations
 
 import difflib
-import importlib
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ except ImportError as _err:  # pragma: no cover - depends on the environment
     raise ImportError("torch_impl.verify needs Hypothesis: pip install 'hypothesis>=6.80'.") from _err
 
 import reference
+from reference import gradients as _ref_gradients
 
 from . import losses as _torch_losses
 from .registry import resolve_loss_name
@@ -175,7 +175,6 @@ class _Target:
     softmax: bool  # targets are class indices / distributions over axis 1 (else elementwise in [0, 1])
     num_classes: int | None
     ignore_index: int | None
-    torch_params: dict[str, Any]
     ref_params: dict[str, Any]
 
 
@@ -194,7 +193,6 @@ def _resolve(against: Any, params: Mapping[str, Any] | None, targets: str) -> _T
             close = difflib.get_close_matches(key, valid, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ValueError(f"verify_loss: `params` keys must be among {', '.join(valid)}; got {key!r}.{hint}")
-    torch_params: dict[str, Any] = {}
     ref_params: dict[str, Any] = {}
     num_classes = None
     for key, value in params.items():
@@ -203,14 +201,14 @@ def _resolve(against: Any, params: Mapping[str, Any] | None, targets: str) -> _T
             if w.ndim != 1:
                 raise ValueError(f"verify_loss: `params['weight']` must be 1-D; got shape {w.shape}.")
             num_classes = int(w.shape[0])
-            torch_params[key], ref_params[key] = torch.from_numpy(w.copy()), w
+            ref_params[key] = w
         else:
-            torch_params[key] = ref_params[key] = value
+            ref_params[key] = value
     softmax = not (function == "sigmoid_focal_loss" or (function == "soft_f1_loss" and params.get("multilabel")))
     ignore_index = params.get("ignore_index") if softmax and targets == "index" else None
     if ignore_index is not None and not isinstance(ignore_index, int):
         raise TypeError(f"verify_loss: `params['ignore_index']` must be an int; got {ignore_index!r}.")
-    return _Target(function, softmax, num_classes, ignore_index, torch_params, ref_params)
+    return _Target(function, softmax, num_classes, ignore_index, ref_params)
 
 
 def _reference_value(t: _Target, logits: NDArray[np.float64], target: NDArray[Any],
@@ -221,15 +219,7 @@ def _reference_value(t: _Target, logits: NDArray[np.float64], target: NDArray[An
 
 
 def _reference_grad(t: _Target, logits: NDArray[np.float64], target: NDArray[Any]) -> NDArray[np.float64]:
-    try:
-        gradients = importlib.import_module("reference.gradients")
-        closed_form = getattr(gradients, f"{t.function}_grad")
-    except (ImportError, AttributeError):
-        x = torch.from_numpy(logits.copy()).requires_grad_(True)
-        tt = torch.from_numpy(target.copy())
-        out = getattr(_torch_losses, t.function)(x, tt, **t.torch_params, validate_args=False)
-        (g,) = torch.autograd.grad(out.sum(), x)
-        return g.numpy()
+    closed_form = getattr(_ref_gradients, f"{t.function}_grad")
     with np.errstate(all="ignore"):
         return np.asarray(closed_form(logits, target, **t.ref_params, validate_args=False), dtype=np.float64)
 
@@ -463,6 +453,8 @@ def _describe_inputs(t: _Target, targets: str, spatial_dims: int, dtype: torch.d
 
 
 def _candidate_name(candidate: Any) -> str:
+    if isinstance(candidate, functools.partial):
+        return f"partial({_candidate_name(candidate.func)})"
     name = getattr(candidate, "__qualname__", None) or type(candidate).__name__
     module = getattr(candidate, "__module__", None)
     return f"{module}:{name}" if module else str(name)
