@@ -151,6 +151,10 @@ def multilabel_case(draw: st.DrawFn, *, max_labels: int = 5, min_n: int = 0, min
 
 # ----------------------------------------------------------------------------- torch parity (information, losses)
 SMOOTHINGS = st.sampled_from([0.0, 0.1, 1.0]) | st.floats(0.0, 1.0)
+# Class weights: exact 0 (and all-zero) injected; non-zero ones within [0.1, 2].  A ratio w_max / w_min of
+# 1e7 makes the weighted-mean gradient a difference of terms 1e7 times its size, which no float32 kernel
+# (F.cross_entropy's included) resolves to the table's tolerance: an ill-conditioned input, not a bug.
+CLASS_WEIGHTS = st.sampled_from([0.0, 0.5, 1.0, 2.0]) | st.floats(0.1, 2.0)
 
 
 @st.composite
@@ -187,7 +191,7 @@ def softmax_loss_case(draw: st.DrawFn, *, max_classes: int = 6, bound: float = L
         "smoothing_mode": draw(st.sampled_from(["uniform", "off_target"])),
     }
     if draw(st.booleans()):
-        kwargs["weight"] = draw(unit_interval((k,))) * 2.0
+        kwargs["weight"] = draw(hnp.arrays(np.float64, (k,), elements=CLASS_WEIGHTS))
     if draw(st.sampled_from(targets)) == "index":
         kwargs["ignore_index"] = draw(st.sampled_from([-100, 0, k - 1]))
         target = draw(class_indices(shape, k, kwargs["ignore_index"]))

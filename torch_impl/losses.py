@@ -117,6 +117,17 @@ def _softmax_problem(func: str, logits: Any, target: Any, weight: Any, ignore_in
 
 
 # ----------------------------------------------------------------------------- the focal term
+def _power_of_one_minus(log_p: Tensor, gamma: float) -> Tensor:
+    """(1 - p)^gamma from log p, for gamma > 0: exp(gamma * log1mexp(log p)), and exactly 0 at p = 1
+    (where gamma * -inf would be NaN for a gamma that rounds to 0 in the compute dtype)."""
+    return _power_of_log(log1mexp(log_p), gamma)
+
+
+def _power_of_log(log_q: Tensor, gamma: float) -> Tensor:
+    """q^gamma = exp(gamma * log q) for gamma > 0, with 0 wherever q = 0."""
+    return torch.where(log_q == -math.inf, 0.0, torch.exp(gamma * log_q))
+
+
 class _FocalTerm(torch.autograd.Function):
     r"""f(u) = -(1 - e^u)^gamma * u on u = log p <= 0, with a closed-form derivative.
 
@@ -129,7 +140,7 @@ class _FocalTerm(torch.autograd.Function):
     def forward(ctx: FunctionCtx, u: Tensor, gamma: float) -> Tensor:  # type: ignore[override]
         ctx.save_for_backward(u)
         ctx.gamma = gamma  # type: ignore[attr-defined]
-        return -torch.exp(gamma * log1mexp(u)) * u
+        return -_power_of_one_minus(u, gamma) * u
 
     @staticmethod
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
@@ -137,7 +148,7 @@ class _FocalTerm(torch.autograd.Function):
         gamma: float = ctx.gamma  # type: ignore[attr-defined]
         pu_over_q = u / torch.expm1(-u)
         pu_over_q = torch.where(u == 0, -1.0, torch.where(u == -math.inf, 0.0, pu_over_q))
-        return grad * (-torch.exp(gamma * log1mexp(u)) * (1 - gamma * pu_over_q)), None
+        return grad * (-_power_of_one_minus(u, gamma) * (1 - gamma * pu_over_q)), None
 
 
 def _phi(log_p: Tensor, gamma: float) -> Tensor:
@@ -146,6 +157,11 @@ def _phi(log_p: Tensor, gamma: float) -> Tensor:
 
 
 # ----------------------------------------------------------------------------- softmax losses
+def _weighted_terms(v: Tensor, phi: Tensor) -> Tensor:
+    """v * phi with a zero coefficient giving 0 even against phi = inf (or NaN), while d/dv stays phi."""
+    return v * torch.where(v == 0, torch.nan_to_num(phi, nan=0.0, posinf=0.0, neginf=0.0), phi)
+
+
 def _softmax_loss(prob: _SoftmaxProblem, gamma: float, ignore_index: int, reduction: str) -> Tensor:
     """sum_c v_c f(log p_c) per position (see ``reference.losses.softmax_problem``), reduced as F.cross_entropy."""
     x, t, w, e = prob.x, prob.target, prob.weight, prob.e
@@ -155,7 +171,7 @@ def _softmax_loss(prob: _SoftmaxProblem, gamma: float, ignore_index: int, reduct
         if w is not None:
             v = v * w
         phi = _phi(torch.log_softmax(x, dim=1), gamma)
-        return reduce(torch.where(v == 0, 0.0, v * phi).sum(dim=1), reduction)
+        return reduce(_weighted_terms(v, phi).sum(dim=1), reduction)
     flat_w = None if w is None else w.reshape(-1)
     if gamma == 0 and prob.builtin:  # PyTorch's own kernel has exactly these semantics
         return F.cross_entropy(x, t, weight=flat_w, ignore_index=ignore_index, reduction=reduction,
@@ -172,7 +188,7 @@ def _softmax_loss(prob: _SoftmaxProblem, gamma: float, ignore_index: int, reduct
             v = v * w
         v = v.scatter(1, safe_t.unsqueeze(1), (w_t * ((1 - e) + e / num_classes)).unsqueeze(1))
         phi = _phi(torch.log_softmax(x, dim=1), gamma)
-        loss = torch.where(keep, torch.where(v == 0, 0.0, v * phi).sum(dim=1), 0.0)
+        loss = torch.where(keep, _weighted_terms(v, phi).sum(dim=1), 0.0)
     if reduction == "mean":  # NaN when nothing carries weight, as F.cross_entropy (whose NLL part is 0/0)
         den = w_t.sum()
         return torch.where(den == 0, math.nan, loss.sum() / den)
@@ -301,7 +317,7 @@ class _SigmoidFocal(torch.autograd.Function):
             loss = -(torch.where(y == 0, 0.0, y * F.logsigmoid(x)) + torch.where(y == 1, 0.0, (1 - y) * F.logsigmoid(-x)))
         else:
             _, _, ce, log_q = _sigmoid_focal_parts(x, y)
-            loss = torch.exp(gamma * log_q) * ce
+            loss = _power_of_log(log_q, gamma) * ce
         return loss if alpha is None else (alpha * y + (1 - alpha) * (1 - y)) * loss
 
     @staticmethod
@@ -315,7 +331,7 @@ class _SigmoidFocal(torch.autograd.Function):
         if gamma == 0:
             loss, dx = ce, p_minus_y
         else:
-            mod = torch.exp(gamma * log_q)
+            mod = _power_of_log(log_q, gamma)
             loss = mod * ce
             ratio = torch.exp(a + b - log_q)  # p (1 - p) / q
             dx = torch.where(dead, 0.0, mod * (gamma * (1 - 2 * y) * ratio * ce + p_minus_y))
