@@ -20,3 +20,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 if torch.cuda.is_available():  # parity against float64 must not be blurred by TF32 matmuls
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+
+# Test inputs are tiny: intra-op threads only add scheduling overhead (milliseconds per op on a loaded
+# 2-core machine, against microseconds of work). The benchmarks, which measure threads, run elsewhere.
+torch.set_num_threads(1)
