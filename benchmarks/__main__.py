@@ -44,6 +44,10 @@ def _parser(op_names: list[str]) -> argparse.ArgumentParser:
                    help="blocked_autorange min_run_time per measurement (default 0.5, --quick 0.1)")
     p.add_argument("--rounds", type=int, default=None,
                    help="alternating timing rounds per case for the torch rows (default 3, --quick 2)")
+    p.add_argument("--clock", choices=measure.CLOCKS, default="wall",
+                   help="wall: elapsed time (default); cpu: process CPU time, which does not count time spent "
+                        "descheduled on a busy machine (CPU rows only; with --threads 1 it equals the latency of "
+                        "an idle machine, with more threads it sums the threads' work)")
     p.add_argument("--seed", type=int, default=0, help="seed of the input generator (default 0)")
     p.add_argument("--json", type=Path, metavar="PATH", help="write rows + environment as JSON")
     p.add_argument("--markdown", type=Path, metavar="PATH", help="write the table + environment as Markdown")
@@ -99,7 +103,7 @@ def _time_all(closures: dict[str, _Closures], device: str, args: argparse.Namesp
         if c.step is not None:
             fns[f"{name}|step"] = c.step
     return measure.time_interleaved(fns, device=device, threads=args.threads, min_run_time=args.min_run_time,
-                                    rounds=rounds)
+                                    rounds=rounds, clock=args.clock if device == "cpu" else "wall")
 
 
 def _measure_impl(op: Op, impl: Impl, problem: Problem, device: str, c: _Closures,
@@ -230,7 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         torch.backends.cudnn.allow_tf32 = False
     memcpy = {d: measure.memcpy_gbps(d, (64 if args.quick else 256) * 2**20, args.threads) for d in args.devices}
     env = report.environment(threads=args.threads, devices=args.devices, memcpy=memcpy,
-                             argv=list(sys.argv[1:] if argv is None else argv))
+                             argv=list(sys.argv[1:] if argv is None else argv),
+                             timing={"clock": args.clock, "rounds": args.rounds, "min_run_time": args.min_run_time,
+                                     "seed": args.seed})
     print("\n".join(report.environment_lines(env)), file=sys.stderr, flush=True)
     load = env["load_average_1_5_15min"][0]
     if load > 0.5 * (os.cpu_count() or 1):

@@ -67,17 +67,29 @@ def time_callable(fn: Callable[[], Any], *, device: str, threads: int, min_run_t
     return time_interleaved({"fn": fn}, device=device, threads=threads, min_run_time=min_run_time, rounds=1)["fn"]
 
 
+CLOCKS = ("wall", "cpu")
+
+
 def time_interleaved(fns: dict[str, Callable[[], Any]], *, device: str, threads: int, min_run_time: float,
-                     rounds: int) -> dict[str, Timing]:
+                     rounds: int, clock: str = "wall") -> dict[str, Timing]:
     """Median time per call of each callable, measured in ``rounds`` alternating rounds.
 
     Each round runs ``blocked_autorange(min_run_time / rounds)`` for every callable in turn, and
     the block times of all rounds are pooled: a callable and its anchor are measured under the
     same background load (this matters on a small shared machine) instead of one after the other.
+    ``clock="cpu"`` times with the process's CPU time (``time.process_time``) instead of the wall
+    clock: time spent descheduled by other processes is not counted (CPU devices only; with more
+    than one thread it is the work summed over threads, spin-waits included, not the latency).
     """
+    if clock not in CLOCKS:
+        raise ValueError(f"time_interleaved: `clock` must be one of {CLOCKS}; got {clock!r}.")
+    if clock == "cpu" and device != "cpu":
+        raise ValueError(f"time_interleaved: `clock` 'cpu' needs the cpu device; got {device!r}.")
     for fn in fns.values():
         warm_up(fn, device)
-    timers = {k: benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads) for k, fn in fns.items()}
+    extra = {"timer": time.process_time} if clock == "cpu" else {}
+    timers = {k: benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads, **extra)
+              for k, fn in fns.items()}
     times: dict[str, list[float]] = {k: [] for k in fns}
     per_run: dict[str, int] = {}
     for _ in range(rounds):

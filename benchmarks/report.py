@@ -81,7 +81,8 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def environment(*, threads: int, devices: list[str], memcpy: dict[str, float], argv: list[str]) -> dict[str, Any]:
+def environment(*, threads: int, devices: list[str], memcpy: dict[str, float], argv: list[str],
+                timing: dict[str, Any]) -> dict[str, Any]:
     """What the numbers depend on: machine, threads, library versions, allocator settings."""
     libc, libc_version = platform.libc_ver()
     env: dict[str, Any] = {
@@ -104,6 +105,7 @@ def environment(*, threads: int, devices: list[str], memcpy: dict[str, float], a
         "allocator_note": GLIBC_NOTE,
         "load_average_1_5_15min": list(os.getloadavg()),
         "devices": devices,
+        "timing": timing,
         "memcpy_gbps": memcpy,
     }
     if any(d.startswith("cuda") for d in devices):
@@ -170,6 +172,7 @@ def table(rows: list[Row]) -> str:
 
 def environment_lines(env: dict[str, Any]) -> list[str]:
     versions = ", ".join(f"{k} {v}" for k, v in env["versions"].items() if v)
+    timing = env["timing"]
     lines = [
         f"- machine: {env['cpu']}, {env['logical_cpus']} logical CPUs; {env['platform']}; {env['libc']}",
         f"- torch threads: {env['torch_threads']} (interop {env['torch_interop_threads']}); "
@@ -178,6 +181,8 @@ def environment_lines(env: dict[str, Any]) -> list[str]:
         f"- allocator env: {env['allocator_env'] or 'none set (glibc malloc defaults)'}",
         f"- memcpy bandwidth (copy_ between preallocated buffers, read+write): "
         + ", ".join(f"{d} {g:.1f} GB/s" for d, g in env["memcpy_gbps"].items()),
+        f"- timing: {timing['clock']} clock, {timing['rounds']} alternating rounds of blocked_autorange, "
+        f"min_run_time {timing['min_run_time']} s per measurement, seed {timing['seed']}",
         f"- load average at start (1/5/15 min): " + ", ".join(f"{v:.2f}" for v in env["load_average_1_5_15min"]),
         f"- run: {env['timestamp_utc']} UTC, commit {env['git_commit']}, `{env['command']}`",
     ]

@@ -40,7 +40,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     capture.setattr(sys, "stdout", stdout)
     capture.setattr(sys, "stderr", stderr)
     try:
-        code = main([*TINY, "--json", str(out / "r.json"), "--markdown", str(out / "r.md")])
+        code = main([*TINY, "--clock", "cpu", "--json", str(out / "r.json"), "--markdown", str(out / "r.md")])
     finally:
         capture.undo()
     return {"code": code, "stdout": stdout.getvalue(), "stderr": stderr.getvalue(),
@@ -120,6 +120,7 @@ def test_environment_record(smoke: dict[str, Any]) -> None:
     for key in ("allocator_env", "allocator_note", "libc", "memcpy_gbps", "load_average_1_5_15min", "command"):
         assert key in env
     assert smoke["json"]["settings"]["sizes"] == ["96x5"]
+    assert env["timing"] == {"clock": "cpu", "rounds": 1, "min_run_time": 0.002, "seed": 3}
 
 
 def test_markdown(smoke: dict[str, Any]) -> None:
@@ -127,7 +128,7 @@ def test_markdown(smoke: dict[str, Any]) -> None:
     assert "| op | N x C | device | impl |" in md
     for op in cases.all_ops():
         assert f"| {op} | 96x5 | cpu |" in md
-    assert "torch threads:" in md and "versions:" in md
+    assert "torch threads:" in md and "versions:" in md and "timing: cpu clock" in md
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -136,6 +137,8 @@ def test_markdown(smoke: dict[str, Any]) -> None:
     (["--devices", "tpu"], "devices must be cpu or cuda[:k]"),
     (["--ops", "nope"], "invalid choice: 'nope'"),
     (["--threads", "0"], "--threads must be >= 1; got 0."),
+    (["--rounds", "0"], "--rounds must be >= 1; got 0."),
+    (["--clock", "gpu"], "invalid choice: 'gpu'"),
 ])
 def test_bad_arguments(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
