@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from torch._C._autograd import DeviceType
 from torch.profiler import ProfilerActivity, profile
 from torch.utils import benchmark
+from torch.utils.benchmark.utils.timer import timer as default_timer  # perf_counter, CUDA-synchronised
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,8 @@ def time_interleaved(fns: dict[str, Callable[[], Any]], *, device: str, threads:
         raise ValueError(f"time_interleaved: `clock` 'cpu' needs the cpu device; got {device!r}.")
     for fn in fns.values():
         warm_up(fn, device)
-    extra = {"timer": time.process_time} if clock == "cpu" else {}
-    timers = {k: benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads, **extra)
+    clock_fn = time.process_time if clock == "cpu" else default_timer
+    timers = {k: benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads, timer=clock_fn)
               for k, fn in fns.items()}
     times: dict[str, list[float]] = {k: [] for k in fns}
     per_run: dict[str, int] = {}
