@@ -155,7 +155,7 @@ def _rel_entr(p: Tensor, q: Tensor) -> Tensor:
     zero = p == 0
     one = torch.ones_like(p)
     sp, sq = torch.where(zero, one, p), torch.where(zero, one, q)
-    return torch.where(zero, torch.zeros_like(p), sp * torch.log(sp / sq))
+    return torch.where(zero, torch.zeros_like(p), sp * (torch.log(sp) - torch.log(sq)))  # p / q could overflow
 
 
 def kl_divergence(p: Tensor, q: Tensor, *, axis: int = -1, base: float | None = None, from_logits: bool = False,
