@@ -250,7 +250,8 @@ SKIPPABLE = [(impl, row) for impl, row in CASES if row.data and "class indices" 
 def test_data_checks_are_skipped_without_validate_args(impl, row):
     """validate_args=False computes on the given values (out-of-range class indices are left out: what
     happens to them is up to the indexing underneath, e.g. F.cross_entropy's own error)."""
-    _call(impl, row, validate_args=False)
+    with np.errstate(invalid="ignore"):  # log of a negative "probability": NaN is the honest answer here
+        _call(impl, row, validate_args=False)
 
 
 def test_torch_out_of_range_index_without_validation_is_the_kernels_error():

@@ -92,7 +92,7 @@ class _SoftmaxProblem(NamedTuple):
 
     x: Tensor  # logits (N, C, d1, ...)
     target: Tensor  # int64 class indices (N, d1, ...) or probabilities like x
-    index: bool
+    is_index: bool
     weight: Tensor | None  # (1, C, 1, ...)
     e: float  # uniform-mixture smoothing weight: label_smoothing, or label_smoothing*C/(C-1) for "off_target"
     builtin: bool  # the smoothing is PyTorch's own ("uniform", or none at all)
@@ -137,13 +137,13 @@ class _FocalTerm(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: FunctionCtx, u: Tensor, gamma: float) -> Tensor:  # type: ignore[override]
+    def forward(ctx: FunctionCtx, u: Tensor, gamma: float) -> Tensor:
         ctx.save_for_backward(u)
         ctx.gamma = gamma  # type: ignore[attr-defined]
         return -_power_of_one_minus(u, gamma) * u
 
     @staticmethod
-    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:
         (u,) = ctx.saved_tensors  # type: ignore[attr-defined]
         gamma: float = ctx.gamma  # type: ignore[attr-defined]
         pu_over_q = u / torch.expm1(-u)
@@ -151,9 +151,14 @@ class _FocalTerm(torch.autograd.Function):
         return grad * (-_power_of_one_minus(u, gamma) * (1 - gamma * pu_over_q)), None
 
 
+def _focal_term(log_p: Tensor, gamma: float) -> Tensor:
+    out: Tensor = _FocalTerm.apply(log_p, gamma)  # type: ignore[no-untyped-call]
+    return out
+
+
 def _phi(log_p: Tensor, gamma: float) -> Tensor:
     """The per-class loss term: -log p, or the focal term when ``gamma > 0``."""
-    return -log_p if gamma == 0 else _FocalTerm.apply(log_p, gamma)
+    return -log_p if gamma == 0 else _focal_term(log_p, gamma)
 
 
 # ----------------------------------------------------------------------------- softmax losses
@@ -166,7 +171,7 @@ def _softmax_loss(prob: _SoftmaxProblem, gamma: float, ignore_index: int, reduct
     """sum_c v_c f(log p_c) per position (see ``reference.losses.softmax_problem``), reduced as F.cross_entropy."""
     x, t, w, e = prob.x, prob.target, prob.weight, prob.e
     num_classes = x.shape[1]
-    if not prob.index:
+    if not prob.is_index:
         v = t if e == 0 else (1 - e) * t + e / num_classes
         if w is not None:
             v = v * w
@@ -180,7 +185,7 @@ def _softmax_loss(prob: _SoftmaxProblem, gamma: float, ignore_index: int, reduct
     safe_t = torch.where(keep, t, 0)
     w_t = keep.to(x.dtype) if flat_w is None else torch.where(keep, flat_w[safe_t], 0.0)
     if e == 0:  # focal, no smoothing: only the target's term, from -log p_t per position
-        phi_t = _FocalTerm.apply(-F.cross_entropy(x, t, ignore_index=ignore_index, reduction="none"), gamma)
+        phi_t = _focal_term(-F.cross_entropy(x, t, ignore_index=ignore_index, reduction="none"), gamma)
         loss = torch.where(w_t == 0, 0.0, w_t * phi_t)
     else:
         v = x.new_full(x.shape, e / num_classes)
@@ -286,16 +291,16 @@ def focal_loss(logits: Tensor, target: Tensor, *, gamma: float = 2.0, weight: Te
 
 
 # ----------------------------------------------------------------------------- sigmoid focal
-def _sigmoid_focal_parts(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """``(log sigmoid(x), log sigmoid(-x), ce, log q)`` with q = 1 - p_t = y sigmoid(-x) + (1 - y) sigmoid(x).
-
-    ce = -y log sigmoid(x) - (1 - y) log sigmoid(-x), where a zero coefficient gives a zero term (also
-    against log 0 = -inf); log q is formed in log space, so q never underflows before the log.
-    """
+def _bce_parts(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """``(log sigmoid(x), log sigmoid(-x), ce)`` with ce = -y log sigmoid(x) - (1 - y) log sigmoid(-x), where a
+    zero coefficient gives a zero term (also against log 0 = -inf at infinite logits)."""
     a, b = F.logsigmoid(x), F.logsigmoid(-x)
-    ce = -(torch.where(y == 0, 0.0, y * a) + torch.where(y == 1, 0.0, (1 - y) * b))
-    log_q = torch.logaddexp(torch.log(y) + b, torch.log1p(-y) + a)
-    return a, b, ce, log_q
+    return a, b, -(torch.where(y == 0, 0.0, y * a) + torch.where(y == 1, 0.0, (1 - y) * b))
+
+
+def _log_one_minus_pt(y: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """log q, q = 1 - p_t = y sigmoid(-x) + (1 - y) sigmoid(x), in log space (q never underflows before the log)."""
+    return torch.logaddexp(torch.log(y) + b, torch.log1p(-y) + a)
 
 
 class _SigmoidFocal(torch.autograd.Function):
@@ -309,45 +314,44 @@ class _SigmoidFocal(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, y: Tensor, gamma: float,  # type: ignore[override]
-                alpha: float | None) -> Tensor:
+    def forward(ctx: FunctionCtx, x: Tensor, y: Tensor, gamma: float, alpha: float | None) -> Tensor:
         ctx.save_for_backward(x, y)
         ctx.gamma, ctx.alpha = gamma, alpha  # type: ignore[attr-defined]
-        if gamma == 0:
-            loss = -(torch.where(y == 0, 0.0, y * F.logsigmoid(x)) + torch.where(y == 1, 0.0, (1 - y) * F.logsigmoid(-x)))
-        else:
-            _, _, ce, log_q = _sigmoid_focal_parts(x, y)
-            loss = _power_of_log(log_q, gamma) * ce
+        a, b, loss = _bce_parts(x, y)
+        if gamma != 0:
+            loss = _power_of_log(_log_one_minus_pt(y, a, b), gamma) * loss
         return loss if alpha is None else (alpha * y + (1 - alpha) * (1 - y)) * loss
 
     @staticmethod
-    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None, None]:  # type: ignore[override]
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor | None, None, None]:
         x, y = ctx.saved_tensors  # type: ignore[attr-defined]
         gamma: float = ctx.gamma  # type: ignore[attr-defined]
         alpha: float | None = ctx.alpha  # type: ignore[attr-defined]
-        a, b, ce, log_q = _sigmoid_focal_parts(x, y)
+        a, b, ce = _bce_parts(x, y)
         p_minus_y = (1 - y) * torch.exp(a) - y * torch.exp(b)
-        dead = log_q == -math.inf  # p_t = 1
         if gamma == 0:
-            loss, dx = ce, p_minus_y
+            loss, dx, dy = ce, p_minus_y, -x
         else:
+            log_q = _log_one_minus_pt(y, a, b)
+            dead = log_q == -math.inf  # p_t = 1
             mod = _power_of_log(log_q, gamma)
             loss = mod * ce
             ratio = torch.exp(a + b - log_q)  # p (1 - p) / q
             dx = torch.where(dead, 0.0, mod * (gamma * (1 - 2 * y) * ratio * ce + p_minus_y))
-        alpha_t = None if alpha is None else alpha * y + (1 - alpha) * (1 - y)
-        grad_x = grad * (dx if alpha_t is None else alpha_t * dx)
-        grad_y = None
-        if ctx.needs_input_grad[1]:  # type: ignore[attr-defined]
-            if gamma == 0:
-                dy = -x
-            else:
+            if ctx.needs_input_grad[1]:  # type: ignore[attr-defined]
                 scaled = torch.where(dead, 0.0, torch.exp((gamma - 1) * log_q + torch.log(ce)))  # q^(g-1) ce
                 dy = gamma * (1 - 2 * torch.sigmoid(x)) * scaled - mod * x
-            if alpha_t is not None:
+        if alpha is not None:
+            alpha_t = alpha * y + (1 - alpha) * (1 - y)
+            dx = alpha_t * dx
+            if ctx.needs_input_grad[1]:  # type: ignore[attr-defined]
                 dy = (2 * alpha - 1) * loss + alpha_t * dy
-            grad_y = grad * dy
-        return grad_x, grad_y, None, None
+        return grad * dx, (grad * dy if ctx.needs_input_grad[1] else None), None, None  # type: ignore[attr-defined]
+
+
+def _sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None) -> Tensor:
+    out: Tensor = _SigmoidFocal.apply(x, y, gamma, alpha)  # type: ignore[no-untyped-call]
+    return out
 
 
 def sigmoid_focal_loss(logits: Tensor, target: Tensor, *, gamma: float = 2.0, alpha: float | None = 0.25,
@@ -393,7 +397,7 @@ def sigmoid_focal_loss(logits: Tensor, target: Tensor, *, gamma: float = 2.0, al
     if validate_args:
         C.check_values_in(func, "target", y, 0.0, 1.0, "values in [0, 1]")
     work = compute_dtype(x)
-    loss = _SigmoidFocal.apply(x.to(work), y.to(work), float(gamma), None if alpha is None else float(alpha))
+    loss = _sigmoid_focal(x.to(work), y.to(work), float(gamma), None if alpha is None else float(alpha))
     return reduce(loss, reduction).to(x.dtype)
 
 
