@@ -62,28 +62,29 @@ def _pair(func: str, p: Tensor, q: Tensor, axis: int, from_logits: bool,
 
 def entropy(p: Tensor, *, axis: int = -1, base: float | None = None, from_logits: bool = False,
             validate_args: bool = True) -> Tensor:
-    r"""Shannon entropy of probability vectors along ``axis``.
+    r"""Shannon entropy of the distributions along ``axis``.
 
     Math:
-        H(p) = -sum_i p_i * log(p_i),  with 0 * log 0 = 0;  divided by log(base) when ``base`` is given.
-        .. math:: H(p) = -\sum_i p_i \log p_i
+        H(p) = -sum_k p_k log p_k, with 0 log 0 = 0.
+        .. math:: H(p) = -\sum_k p_k \log p_k
 
     Args:
-        p: floating, shape ``(..., K, ...)`` with the distribution along ``axis``; probabilities
-            (non-negative, summing to 1), or logits when ``from_logits=True``.
-        axis: the axis holding the distribution.
-        base: logarithm base (``2`` gives bits), or ``None`` for nats.
-        from_logits: ``p`` holds logits, turned into probabilities by a stable softmax.
-        validate_args: check that ``p`` lies on the probability simplex.
+        p: probabilities, floating, shape ``(..., K, ...)`` with the distribution along ``axis``;
+            logits when ``from_logits=True`` (turned into probabilities by a stable softmax).
+        axis: the distribution axis.
+        base: logarithm base (``2`` gives bits); ``None`` is the natural log (nats).
+        from_logits: ``p`` is given as logits.
+        validate_args: check that ``p`` is non-negative and sums to 1 (rtol 1e-6; 1e-2 for 16-bit).
     Returns:
-        Shape of ``p`` without ``axis``; same dtype as ``p`` (computed in at least float32).
+        The input shape without ``axis`` (0-d for one distribution), in the input's dtype (computed in at
+        least float32), on its device.
     Conventions:
-        - If ``p_i`` is 0, its term is 0 (0 * log 0 = 0), and its gradient is 0.
-        - If ``p`` is one-hot, the result is 0; if ``p`` is uniform over K entries, the result is log K.
-        - If any element of ``p`` is NaN, the result for that distribution is NaN.
+        - If ``p_k`` is 0, its term is 0 (``0 log 0 = 0``).
+        - If ``p`` is one-hot, the result is 0; if uniform over K, it is ``log K``; always ``0 <= H <= log K``.
     Raises:
-        TypeError: ``p`` is not a floating tensor; an option has the wrong type.
-        ValueError: bad ``axis`` or ``base``; ``p`` not on the simplex (``validate_args=True``).
+        TypeError: ``p`` is not floating point; an option has the wrong type.
+        ValueError: ``p`` is 0-d, ``axis`` out of range, ``base`` not > 0 and != 1, or ``p`` is not a
+            probability vector along ``axis``.
     References:
         Shannon. "A Mathematical Theory of Communication". Bell System Technical Journal, 1948.
 
@@ -109,29 +110,28 @@ def cross_entropy(p: Tensor, q: Tensor, *, axis: int = -1, base: float | None = 
     r"""Cross-entropy of ``q`` relative to ``p`` along ``axis``.
 
     Math:
-        H(p, q) = -sum_i p_i * log(q_i),  with 0 * log q = 0;  divided by log(base) when ``base`` is given.
-        .. math:: H(p, q) = -\sum_i p_i \log q_i
+        H(p, q) = -sum_k p_k log q_k = H(p) + KL(p || q).
+        .. math:: H(p, q) = -\sum_k p_k \log q_k
 
     Args:
-        p: floating, shape ``(..., K, ...)``; the reference distribution (probabilities, or logits
-            when ``from_logits=True``).
-        q: floating, the shape of ``p``; the model distribution (same kind as ``p``).
-        axis: the axis holding the distributions.
-        base: logarithm base (``2`` gives bits), or ``None`` for nats.
-        from_logits: ``p`` and ``q`` hold logits, turned into probabilities by a stable softmax.
-        validate_args: check that ``p`` and ``q`` lie on the probability simplex.
+        p: the true distribution, floating, distribution along ``axis``.
+        q: the model distribution, same shape as ``p``.
+        axis: the distribution axis.
+        base: logarithm base; ``None`` is the natural log.
+        from_logits: ``p`` and ``q`` are both given as logits.
+        validate_args: check that both are probability vectors along ``axis``.
     Returns:
-        Shape of ``p`` without ``axis``; dtype ``promote_types(p.dtype, q.dtype)`` (computed in at least float32).
+        The input shape without ``axis``, dtype ``promote_types(p.dtype, q.dtype)`` (computed in at least
+        float32), on the input's device.
     Conventions:
-        - If ``p_i`` is 0, its term is 0 whatever ``q_i`` is (also ``q_i = 0``), with gradient 0.
-        - If ``p_i > 0`` and ``q_i = 0``, the result is +inf.
+        - If ``p_k`` is 0, its term is 0 whatever ``q_k`` is.
+        - If ``p_k > 0`` and ``q_k = 0``, the result is ``+inf``.
         - ``cross_entropy(p, p) == entropy(p)``.
-        - If any input element is NaN, the result for that distribution is NaN.
     Raises:
-        TypeError: ``p`` or ``q`` is not a floating tensor; an option has the wrong type.
-        ValueError: shapes or devices differ; bad ``axis`` or ``base``; an input not on the simplex.
+        TypeError: ``p`` or ``q`` is not floating point; an option has the wrong type.
+        ValueError: shapes differ, ``axis``/``base`` invalid, or an argument is not a probability vector.
     References:
-        Cover, Thomas. "Elements of Information Theory", 2nd ed., Wiley 2006, section 2.3.
+        Cover, Thomas. "Elements of Information Theory", 2nd ed., 2006, §2.3 and §5.4.
 
     Examples:
         >>> float(cross_entropy(torch.tensor([1.0, 0.0]), torch.tensor([0.5, 0.5]), base=2))
@@ -160,29 +160,31 @@ def _rel_entr(p: Tensor, q: Tensor) -> Tensor:
 
 def kl_divergence(p: Tensor, q: Tensor, *, axis: int = -1, base: float | None = None, from_logits: bool = False,
                   validate_args: bool = True) -> Tensor:
-    r"""Kullback-Leibler divergence KL(p || q) along ``axis``.
+    r"""Kullback-Leibler divergence KL(p ‖ q) along ``axis``: the first argument is the true distribution.
 
     Math:
-        KL(p || q) = sum_i p_i * log(p_i / q_i) = H(p, q) - H(p) >= 0;  divided by log(base) when given.
-        .. math:: D_{\mathrm{KL}}(p \,\|\, q) = \sum_i p_i \log \frac{p_i}{q_i}
+        KL(p || q) = sum_k p_k (log p_k - log q_k) = H(p, q) - H(p) >= 0.
+        .. math:: D_{\mathrm{KL}}(p \,\|\, q) = \sum_k p_k \log \frac{p_k}{q_k}
 
     Args:
-        p: floating, shape ``(..., K, ...)``; probabilities, or logits when ``from_logits=True``.
-        q: floating, the shape of ``p``; same kind as ``p``.
-        axis: the axis holding the distributions.
-        base: logarithm base (``2`` gives bits), or ``None`` for nats.
-        from_logits: ``p`` and ``q`` hold logits, turned into probabilities by a stable softmax.
-        validate_args: check that ``p`` and ``q`` lie on the probability simplex.
+        p: the true distribution, floating, distribution along ``axis``.
+        q: the approximating distribution, same shape as ``p``.
+        axis: the distribution axis.
+        base: logarithm base; ``None`` is the natural log.
+        from_logits: ``p`` and ``q`` are both given as logits.
+        validate_args: check that both are probability vectors along ``axis``.
     Returns:
-        Shape of ``p`` without ``axis``; dtype ``promote_types(p.dtype, q.dtype)`` (computed in at least float32).
+        The input shape without ``axis``, dtype ``promote_types(p.dtype, q.dtype)`` (computed in at least
+        float32), on the input's device.
     Conventions:
-        - If ``p_i`` is 0, its term is 0 whatever ``q_i`` is, with gradient 0.
-        - If ``p_i > 0`` and ``q_i = 0``, the result is +inf.
+        - If ``p_k`` is 0, its term is 0 whatever ``q_k`` is.
+        - If ``p_k > 0`` and ``q_k = 0``, the result is ``+inf``.
         - ``kl_divergence(p, p) == 0``.
-        - If any input element is NaN, the result for that distribution is NaN.
+        - Argument order is (true, approximating), as ``scipy.stats.entropy(p, q)``;
+          ``torch.nn.functional.kl_div(input, target)`` takes them the other way round (and ``input`` as log q).
     Raises:
-        TypeError: ``p`` or ``q`` is not a floating tensor; an option has the wrong type.
-        ValueError: shapes or devices differ; bad ``axis`` or ``base``; an input not on the simplex.
+        TypeError: ``p`` or ``q`` is not floating point; an option has the wrong type.
+        ValueError: shapes differ, ``axis``/``base`` invalid, or an argument is not a probability vector.
     References:
         Kullback, Leibler. "On Information and Sufficiency". Annals of Mathematical Statistics, 1951.
 

@@ -271,8 +271,6 @@ def focal_loss(logits: Tensor, target: Tensor, *, gamma: float = 2.0, weight: Te
         - If ``p_c`` is 1, its term is 0, with zero gradient for every ``gamma > 0``.
         - If ``gamma`` is 0, the result equals :func:`softmax_cross_entropy` with the same arguments.
         - The result is at most :func:`softmax_cross_entropy` (each term is scaled by a factor in [0, 1]).
-        - Values and gradients are finite for every finite input, also at p_t -> 1 with 0 < gamma < 1
-          (the focal term has a closed-form backward).
     Raises:
         TypeError, ValueError: as :func:`softmax_cross_entropy`; ``gamma < 0`` is a ``ValueError``.
     References:
@@ -377,7 +375,6 @@ def sigmoid_focal_loss(logits: Tensor, target: Tensor, *, gamma: float = 2.0, al
         - If ``p_t`` is 1, the result is 0 with zero gradient.
         - If the batch is empty and ``reduction="mean"``, the result is NaN.
         - torchvision defaults to ``reduction="none"``; this library defaults to ``"mean"``.
-        - (1 - p_t)^gamma is formed in log space, so values and gradients are finite for every finite input.
     Raises:
         TypeError: ``logits`` or ``target`` is not floating point.
         ValueError: shapes differ, ``gamma < 0``, ``alpha`` outside [0, 1], unknown ``reduction``,

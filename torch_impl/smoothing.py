@@ -30,39 +30,42 @@ def smoothing_weight(alpha: float, num_classes: int, mode: str) -> float:
 
 def smooth_labels(target: Tensor, num_classes: int, alpha: float, *, mode: str = "uniform",
                   validate_args: bool = True) -> Tensor:
-    r"""Smoothed label distributions: class indices or probabilities mixed with a uniform distribution.
+    r"""Smoothed target distributions (Szegedy et al. 2016) that always sum to 1.
 
     Math:
-        uniform:     y' = (1 - alpha) * y + alpha / K
-        off_target:  y' = (1 - alpha) * y + alpha * (1 - y) / (K - 1)   (= uniform with alpha * K / (K - 1))
-        .. math:: y' = (1 - \alpha) y + \frac{\alpha}{K} \quad\text{or}\quad
-                  y' = (1 - \alpha) y + \frac{\alpha (1 - y)}{K - 1}
+        uniform:    y' = (1 - alpha) * y + alpha / K
+        off_target: y' = (1 - alpha) * y + alpha * (1 - y) / (K - 1)
+                       = uniform with alpha' = alpha * K / (K - 1)
+        .. math:: y' = (1 - \alpha)\, y + \alpha / K \quad\text{or}\quad (1 - \alpha)\, y + \alpha (1 - y) / (K - 1)
 
     Args:
-        target: integer class indices of shape ``(N, d1, ..., dk)`` (``k >= 0``), or floating
-            probabilities of shape ``(N, K, d1, ..., dk)`` (class axis 1).
-        num_classes: K, the number of classes, ``>= 2``.
-        alpha: smoothing strength in [0, 1].
-        mode: ``"uniform"`` (Szegedy et al.; PyTorch's ``label_smoothing``) or ``"off_target"``
-            (the target keeps 1 - alpha, every other class gets alpha / (K - 1)).
-        validate_args: check the class indices or the probability simplex.
+        target: class indices, integer, shape ``(N, d1, ...)``; or probabilities, floating,
+            shape ``(N, K, d1, ...)`` (class axis 1).
+        num_classes: K, ``>= 2``.
+        alpha: smoothing mass in [0, 1].
+        mode: ``"uniform"`` (PyTorch's ``label_smoothing``: every class gets alpha / K, the target
+            keeps 1 - alpha + alpha / K) or ``"off_target"`` (the target keeps 1 - alpha; every other
+            class gets alpha / (K - 1)).
+        validate_args: check index range / that probability targets sum to 1.
     Returns:
-        Shape ``(N, K, d1, ..., dk)``; probabilities summing to 1 along axis 1. Floating targets keep
-        their dtype (computed in at least float32); class indices give ``torch.get_default_dtype()``.
+        Probabilities, shape ``(N, K, d1, ...)``, on the target's device: floating targets keep their dtype
+        (computed in at least float32), class indices give ``torch.get_default_dtype()``.
     Conventions:
-        - If ``alpha`` is 0, the result is the one-hot encoding (or the probabilities) unchanged.
-        - If ``alpha`` is 1 and ``mode="uniform"``, the result is uniform 1 / K.
+        - If ``alpha`` is 0, the result is the one-hot (or given) distribution.
+        - If ``mode="uniform"`` and ``alpha`` is 1, the result is uniform.
+        - The result sums to 1 along axis 1 for every valid input. (The often-quoted
+          ``y * (1 - alpha) + alpha / (K - 1)`` applied to every entry does not; it is not offered.)
     Raises:
-        TypeError: ``target`` is not a tensor of numbers; an option has the wrong type.
-        ValueError: ``num_classes < 2``, ``alpha`` outside [0, 1], unknown ``mode``, ``target`` of the
-            wrong shape, class indices out of range or probabilities off the simplex.
+        TypeError: ``target`` is neither integer nor floating; an option has the wrong type.
+        ValueError: ``num_classes < 2``, ``alpha`` outside [0, 1], unknown ``mode``, a class index out of
+            range, or probabilities that do not sum to 1 along axis 1.
     References:
         Szegedy, Vanhoucke, Ioffe, Shlens, Wojna. "Rethinking the Inception Architecture for Computer
         Vision". CVPR 2016. arXiv:1512.00567.
 
     Examples:
-        >>> smooth_labels(torch.tensor([1]), 2, 0.5).tolist()
-        [[0.25, 0.75]]
+        >>> smooth_labels(torch.tensor([0]), 4, 0.2, mode="off_target").round(decimals=4).tolist()
+        [[0.800000011920929, 0.06669999659061432, 0.06669999659061432, 0.06669999659061432]]
     """
     func = "smooth_labels"
     C.check_int_at_least(func, "num_classes", num_classes, 2)
