@@ -90,7 +90,8 @@ def entropy(p: ArrayLike, *, axis: int = -1, base: float | None = None, from_log
     func = "entropy"
     _options(func, axis, base, from_logits, validate_args)
     p_, log_p, ax = _distribution(func, "p", p, axis, from_logits, validate_args)
-    terms = np.where(p_ > 0, p_ * np.where(p_ > 0, log_p, 0.0), 0.0)
+    with np.errstate(invalid="ignore"):  # only exact zeros are masked: NaN still propagates
+        terms = np.where(p_ == 0, 0.0, p_ * log_p)
     return _finish(0.0 - terms.sum(axis=ax), base)  # 0.0 - x: no -0.0 for one-hot rows
 
 
@@ -129,7 +130,7 @@ def cross_entropy(p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | N
     _options(func, axis, base, from_logits, validate_args)
     p_, _, log_q, ax = _pair(func, p, q, axis, from_logits, validate_args)
     with np.errstate(invalid="ignore"):
-        terms = np.where(p_ > 0, p_ * log_q, 0.0)
+        terms = np.where(p_ == 0, 0.0, p_ * log_q)
     return _finish(0.0 - terms.sum(axis=ax), base)  # 0.0 - x: no -0.0 for one-hot rows
 
 
@@ -170,5 +171,5 @@ def kl_divergence(p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | N
     _options(func, axis, base, from_logits, validate_args)
     p_, log_p, log_q, ax = _pair(func, p, q, axis, from_logits, validate_args)
     with np.errstate(invalid="ignore"):
-        terms = np.where(p_ > 0, p_ * (np.where(p_ > 0, log_p, 0.0) - log_q), 0.0)
+        terms = np.where(p_ == 0, 0.0, p_ * (log_p - log_q))
     return _finish(terms.sum(axis=ax), base)
