@@ -110,7 +110,7 @@ def test_gradcheck_sigmoid_focal_loss(case):
 @given(case=S.soft_f1_case())
 def test_gradcheck_soft_f1_loss(case):
     (x, t, kw), _ = torch_case(*_small(case), torch.float64, "cpu", requires_grad=True)
-    assume(x.numel() > 0)
+    assume(x.numel() > 0 and not bool(torch.isnan(tim.soft_f1_loss(x, t, **kw))))  # 0/0 with eps = 0
     assert gradcheck(lambda z: tim.soft_f1_loss(z, t, **kw), (x,))
 
 
@@ -151,3 +151,25 @@ def test_second_derivatives(gamma):
                                                                                          label_smoothing=0.2),
                  lambda z: tim.sigmoid_focal_loss(z, y, gamma=gamma)):
         assert gradgradcheck(loss, (x,))
+
+
+HESSIAN_CASES = {
+    "softmax_cross_entropy": lambda z, t, y: tim.softmax_cross_entropy(z, t, label_smoothing=0.1),
+    "focal_loss-gamma1": lambda z, t, y: tim.focal_loss(z, t, gamma=1.0),
+    "focal_loss-gamma2-smoothed": lambda z, t, y: tim.focal_loss(z, t, gamma=2.0, label_smoothing=0.1),
+    "sigmoid_focal_loss-gamma0.5": lambda z, t, y: tim.sigmoid_focal_loss(z, y, gamma=0.5),
+    "sigmoid_focal_loss-gamma2": lambda z, t, y: tim.sigmoid_focal_loss(z, y),
+    "soft_f1_loss": lambda z, t, y: tim.soft_f1_loss(z, t),
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", list(HESSIAN_CASES))
+def test_hessian_is_finite_at_extreme_logits(name, dtype):
+    """Logits of +-1e4 put p_t at exactly 1 (and other p at exactly 0); the Hessian stays finite there
+    (for the softmax focal loss when gamma >= 1: with gamma < 1, (1 - p)^gamma has an infinite slope at p = 1)."""
+    x = torch.tensor([[1e4, -1e4, 0.0], [0.0, 5.0, -1e4]], dtype=dtype)
+    t = torch.tensor([0, 2])
+    y = torch.tensor([[1.0, 0.0, 0.5], [0.0, 1.0, 1.0]], dtype=dtype)
+    hessian = torch.autograd.functional.hessian(lambda z: HESSIAN_CASES[name](z, t, y), x)
+    assert bool(torch.isfinite(hessian).all())

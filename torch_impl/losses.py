@@ -128,12 +128,41 @@ def _power_of_log(log_q: Tensor, gamma: float) -> Tensor:
     return torch.where(log_q == -math.inf, 0.0, torch.exp(gamma * log_q))
 
 
+def _pu_over_q(u: Tensor) -> Tensor:
+    """p u / (1 - p) = u / expm1(-u) for u = log p <= 0: -1 at u = 0 (p = 1), 0 at u = -inf."""
+    r = u / torch.expm1(-u)
+    return torch.where(u == 0, -1.0, torch.where(u == -math.inf, 0.0, r))
+
+
+def _focal_derivative(u: Tensor, gamma: float) -> Tensor:
+    """f'(u) = -(1 - p)^gamma (1 - gamma p u / (1 - p)) for f(u) = -(1 - e^u)^gamma u (finite for u <= 0)."""
+    return -_power_of_one_minus(u, gamma) * (1 - gamma * _pu_over_q(u))
+
+
+def _focal_second_derivative(u: Tensor, gamma: float) -> Tensor:
+    """f''(u) = gamma p (1 - p)^(gamma - 1) (2 + u - (gamma - 1) p u / (1 - p)).
+
+    From f'(u) = -(1 - p)^g + g u p (1 - p)^(g - 1) with dp/du = p.  At p = 1 it is 0 for gamma > 1,
+    2 for gamma = 1 and +inf for gamma < 1 (where (1 - p)^gamma has an infinite slope); 0 at u = -inf.
+    """
+    log_q = log1mexp(u)
+    if gamma > 1:
+        q_pow = _power_of_log(log_q, gamma - 1)
+    elif gamma == 1:
+        q_pow = torch.ones_like(u)
+    else:
+        q_pow = torch.exp((gamma - 1) * log_q)
+    second = gamma * torch.exp(u) * q_pow * (2 + u - (gamma - 1) * _pu_over_q(u))
+    return torch.where(u == -math.inf, 0.0, second)
+
+
 class _FocalTerm(torch.autograd.Function):
     r"""f(u) = -(1 - e^u)^gamma * u on u = log p <= 0, with a closed-form derivative.
 
     f'(u) = -(1 - p)^gamma * (1 - gamma * p*u / (1 - p)) and p*u / (1 - p) = u / expm1(-u), which tends
     to -1 as u -> 0 (p -> 1) and to 0 as u -> -inf.  Autograd of the composed power instead meets
-    inf * 0 = NaN at p -> 1 for 0 < gamma < 1; this form is finite for every u <= 0.
+    inf * 0 = NaN at p -> 1 for 0 < gamma < 1; this form is finite for every u <= 0.  f' is itself a
+    Function with a closed-form derivative, so Hessians are finite at p = 1 too (for gamma >= 1).
     """
 
     @staticmethod
@@ -145,10 +174,23 @@ class _FocalTerm(torch.autograd.Function):
     @staticmethod
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:
         (u,) = ctx.saved_tensors  # type: ignore[attr-defined]
-        gamma: float = ctx.gamma  # type: ignore[attr-defined]
-        pu_over_q = u / torch.expm1(-u)
-        pu_over_q = torch.where(u == 0, -1.0, torch.where(u == -math.inf, 0.0, pu_over_q))
-        return grad * (-_power_of_one_minus(u, gamma) * (1 - gamma * pu_over_q)), None
+        derivative: Tensor = _FocalDerivative.apply(u, ctx.gamma)  # type: ignore[attr-defined, no-untyped-call]
+        return grad * derivative, None
+
+
+class _FocalDerivative(torch.autograd.Function):
+    """f'(u) of :class:`_FocalTerm`, differentiable in closed form (f'')."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, u: Tensor, gamma: float) -> Tensor:
+        ctx.save_for_backward(u)
+        ctx.gamma = gamma  # type: ignore[attr-defined]
+        return _focal_derivative(u, gamma)
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None]:
+        (u,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        return grad * _focal_second_derivative(u, ctx.gamma), None  # type: ignore[attr-defined]
 
 
 def _focal_term(log_p: Tensor, gamma: float) -> Tensor:
