@@ -241,8 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = env["load_average_1_5_15min"][0]
     if load > 0.5 * (os.cpu_count() or 1):
         print(f"warning: the machine is busy (1-min load average {load:.2f} on {os.cpu_count()} CPUs): "
-              "multi-threaded timings stall on descheduled threads; ratios are measured in alternating rounds, "
-              "absolute times are unreliable.", file=sys.stderr, flush=True)
+              "multi-threaded wall-clock timings stall on descheduled threads; for ratios that mean something "
+              "use --threads 1 --clock cpu.", file=sys.stderr, flush=True)
     rows = run(args, [ops_by_name[name] for name in args.ops])
     print(report.table(rows))
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "sizes"}
