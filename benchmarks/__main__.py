@@ -228,13 +228,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--rounds must be >= 1; got {args.rounds}.")
     if args.min_run_time is None:
         args.min_run_time = 0.1 if args.quick else 0.5
-    torch.set_num_threads(args.threads)
-    if any(d.startswith("cuda") for d in args.devices):  # parity against float64 without TF32 rounding
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+    saved = (torch.get_num_threads(), torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    try:  # the settings below are process-wide: restore them for in-process callers (the smoke test)
+        torch.set_num_threads(args.threads)
+        if any(d.startswith("cuda") for d in args.devices):  # parity against float64 without TF32 rounding
+            torch.backends.cuda.matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+        _report(args, [ops_by_name[name] for name in args.ops], list(sys.argv[1:] if argv is None else argv))
+    finally:
+        torch.set_num_threads(saved[0])
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved[1], saved[2]
+    return 0
+
+
+def _report(args: argparse.Namespace, ops: list[Op], argv: list[str]) -> None:
+    """Environment record, the run, the table on stdout and the requested files."""
     memcpy = {d: measure.memcpy_gbps(d, (64 if args.quick else 256) * 2**20, args.threads) for d in args.devices}
-    env = report.environment(threads=args.threads, devices=args.devices, memcpy=memcpy,
-                             argv=list(sys.argv[1:] if argv is None else argv),
+    env = report.environment(threads=args.threads, devices=args.devices, memcpy=memcpy, argv=argv,
                              timing={"clock": args.clock, "rounds": args.rounds, "min_run_time": args.min_run_time,
                                      "seed": args.seed})
     print("\n".join(report.environment_lines(env)), file=sys.stderr, flush=True)
@@ -243,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"warning: the machine is busy (1-min load average {load:.2f} on {os.cpu_count()} CPUs): "
               "multi-threaded wall-clock timings stall on descheduled threads; for ratios that mean something "
               "use --threads 1 --clock cpu.", file=sys.stderr, flush=True)
-    rows = run(args, [ops_by_name[name] for name in args.ops])
+    rows = run(args, ops)
     print(report.table(rows))
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "sizes"}
     settings["sizes"] = sorted({r.size for r in rows}, key=lambda s: [int(v) for v in s.split("x")])
@@ -253,7 +263,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.markdown.write_text(report.markdown(rows, env))
     if args.plot is not None:
         report.plot(args.plot, rows)
-    return 0
 
 
 if __name__ == "__main__":

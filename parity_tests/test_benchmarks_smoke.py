@@ -164,9 +164,15 @@ def test_plot_without_matplotlib(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert not (tmp_path / "p.png").exists()
 
 
-def test_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plot_and_thread_setting_restored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("matplotlib")
     path = tmp_path / "p.png"
-    assert main([*TINY, "--ops", "softmax_cross_entropy", "--no-backward", "--plot", str(path)]) == 0
+    threads = torch.get_num_threads()
+    other = 1 if threads > 1 else 2
+    argv = [*TINY, "--ops", "softmax_cross_entropy", "--no-backward", "--threads", str(other), "--json",
+            str(tmp_path / "r.json"), "--plot", str(path)]
+    assert main(argv) == 0
+    assert torch.get_num_threads() == threads
+    assert json.loads((tmp_path / "r.json").read_text())["environment"]["torch_threads"] == other
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "softmax_cross_entropy" in capsys.readouterr().out
