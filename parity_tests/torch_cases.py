@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
+import reference as ref
+
 from .tolerances import quantize
 
 
@@ -37,3 +39,20 @@ def fits(expected: Any, dtype: torch.dtype) -> bool:
     values = np.abs(np.asarray(expected, dtype=np.float64))
     finite = values[np.isfinite(values)]
     return bool(np.all(finite < torch.finfo(dtype).max / 2))
+
+
+def f1_well_conditioned(case: tuple[np.ndarray, np.ndarray, dict[str, Any]], dtype: torch.dtype) -> bool:
+    """False for soft-F1 inputs that no 16/32-bit computation can resolve: with ``eps = 0``, an F denominator
+    (1 + b^2) TP + b^2 FN + FP that is not 0 but below 1e-15 (soft counts like e^-100 of a confident wrong
+    class) is 0/0 = NaN after underflow, or has a derivative ~ 1/denominator^2 that overflows, while the
+    float64 reference still divides.  Always True for float64 and for ``eps > 0``."""
+    logits, target, kwargs = case
+    if kwargs["eps"] > 0 or dtype == torch.float64:
+        return True
+    _, (x64, t64, kw) = torch_case(logits, target, kwargs, dtype, "cpu")
+    counts = ref.losses.soft_counts("soft_f1_loss", x64, t64, kw.get("multilabel", False),
+                                    kw.get("ignore_index", -100), False)
+    tp, fp, fn = ref.losses.pooled(counts, kw["average"])
+    b2 = kw["beta"] ** 2
+    den = (1 + b2) * tp + b2 * fn + fp
+    return bool(np.all((den == 0) | (den > 1e-15)))
