@@ -31,9 +31,7 @@ def _compare(actual, row: Row, dtype_eps: float) -> None:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
-def test_reference(row, request):
-    if row.reference_issue:
-        request.applymarker(pytest.mark.xfail(reason=row.reference_issue, strict=False))
+def test_reference(row):
     with np.errstate(all="ignore"):
         actual = getattr(ref, row.func)(*row.args, **row.kwargs)
     assert np.asarray(actual).dtype == np.float64
