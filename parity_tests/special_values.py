@@ -73,8 +73,10 @@ def _pt_to_one_rows() -> list[Row]:
                                 (f([gap, 0.0, 0.0]), i(0)), {"gamma": gamma, **opts}, None, "finite"))
             rows.append(Row(f"focal-pt-to-1-probs-gap{gap:g}-gamma{gamma}", "focal_loss",
                             (f([gap, 0.0]), f([1.0, 0.0])), {"gamma": gamma}, None, "finite"))
-            rows.append(Row(f"sigmoid-focal-pt-to-1-x{gap:g}-gamma{gamma}", "sigmoid_focal_loss",
-                            (f(gap, -gap), f(1.0, 0.0)), {"gamma": gamma}, None, "finite"))
+            for validate in (True, False):
+                rows.append(Row(f"sigmoid-focal-pt-to-1-x{gap:g}-gamma{gamma}-{validate}", "sigmoid_focal_loss",
+                                (f(gap, -gap), f(1.0, 0.0)), {"gamma": gamma, "validate_args": validate}, None,
+                                "finite"))
     return rows
 
 
@@ -146,6 +148,17 @@ ROWS: list[Row] = [
         f(0.0, 0.0)),
     # p_t = 0 at x = -8192, y = 1: (1 - 0)^2 * 8192; d/dx = q^g (g (1 - 2y) p ce + p - y) with p = 0: -1
     Row("sigmoid-focal-8192-wrong", "sigmoid_focal_loss", (f(-8192.0), f(1.0)), {"alpha": None}, 8192.0, f(-1.0)),
+    # the same 0/1 rows through the general (soft-target) form, which validate_args=False takes in torch
+    Row("sigmoid-focal-1e4-right-general", "sigmoid_focal_loss", (f(1e4, -1e4), f(1.0, 0.0)),
+        {"gamma": 0.5, "validate_args": False}, 0.0, f(0.0, 0.0), EXACT_1E4),
+    Row("sigmoid-focal-inf-right-general", "sigmoid_focal_loss", (f(INF, -INF), f(1.0, 0.0)),
+        {"validate_args": False}, 0.0, f(0.0, 0.0)),
+    Row("sigmoid-focal-8192-wrong-general", "sigmoid_focal_loss", (f(-8192.0), f(1.0)),
+        {"alpha": None, "validate_args": False}, 8192.0, f(-1.0)),
+    # x = -inf with y = 1: p_t = 0, the loss is +inf and the gradient its limit -alpha_t = -0.25
+    Row("sigmoid-focal-neg-inf-wrong", "sigmoid_focal_loss", (f(-INF), f(1.0)), {}, INF, f(-0.25)),
+    Row("sigmoid-focal-neg-inf-wrong-general", "sigmoid_focal_loss", (f(-INF), f(1.0)), {"validate_args": False},
+        INF, f(-0.25)),
     Row("sigmoid-focal-1e4-soft", "sigmoid_focal_loss", (f(1e4, -1e4), f(0.5, 0.25)), {"gamma": 0.5}, None,
         "finite"),
     Row("sigmoid-focal-empty-mean", "sigmoid_focal_loss", (f(), f()), {}, NAN),

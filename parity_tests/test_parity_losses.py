@@ -28,11 +28,11 @@ DEVICES = pytest.mark.parametrize("device", S.DEVICES)
 GAMMAS = st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0]) | st.floats(0.0, 5.0)
 
 
-def _parity(name, case, dtype, device, **extra):
+def _parity(name, case, dtype, device, torch_kw=None, **extra):
     (x, t, kw_t), (x64, t64, kw_r) = torch_case(*case, dtype, device)
     expected = getattr(ref, name)(x64, t64, **kw_r, **extra)
     assume(fits(expected, dtype))
-    actual = getattr(tim, name)(x, t, **kw_t, **extra)
+    actual = getattr(tim, name)(x, t, **kw_t, **(torch_kw or {}), **extra)
     assert actual.dtype == dtype and actual.device.type == device
     assert tuple(actual.shape) == np.shape(expected)
     assert_parity(actual, expected, dtype=dtype, func=name)
@@ -52,11 +52,13 @@ def test_focal_loss(case, gamma, dtype, device):
     _parity("focal_loss", case, dtype, device, gamma=gamma)
 
 
+@pytest.mark.parametrize("validate", [True, False], ids=["validated", "unvalidated"])
 @DTYPES
 @DEVICES
 @given(case=S.sigmoid_loss_case())
-def test_sigmoid_focal_loss(case, dtype, device):
-    _parity("sigmoid_focal_loss", case, dtype, device)
+def test_sigmoid_focal_loss(case, dtype, device, validate):
+    """Validated 0/1 targets take the one-variable form; validate_args=False always the general one."""
+    _parity("sigmoid_focal_loss", case, dtype, device, torch_kw={"validate_args": validate})
 
 
 @DTYPES

@@ -18,6 +18,7 @@ from . import strategies as S
 from .special_values import ROWS, Row
 from .tolerances import to_numpy
 
+INFORMATION = ("entropy", "cross_entropy", "kl_divergence")
 TORCH_CASES = [(row, dtype, device) for row in ROWS for dtype in row.dtypes for device in S.DEVICES]
 
 
@@ -42,12 +43,13 @@ def test_reference(row):
                          ids=[f"{r.id}-{str(d).removeprefix('torch.')}-{dev}" for r, d, dev in TORCH_CASES])
 def test_torch(row, dtype, device):
     args = []
-    for value in row.args:
+    for n, value in enumerate(row.args):
         if value.dtype.kind == "f":
             t = torch.from_numpy(value).to(dtype).to(device)
             if row.expected is not None:  # the table promises inputs that every listed dtype holds exactly
                 np.testing.assert_array_equal(to_numpy(t), value)
-            args.append(t.requires_grad_(row.grad is not None))
+            # gradients: of every distribution (information functions), of the logits only (losses)
+            args.append(t.requires_grad_(row.grad is not None and (n == 0 or row.func in INFORMATION)))
         else:
             args.append(torch.from_numpy(value).to(device))
     kwargs = {k: torch.from_numpy(v).to(dtype).to(device) if isinstance(v, np.ndarray) else v

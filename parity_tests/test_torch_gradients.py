@@ -30,8 +30,9 @@ GAMMAS = st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0]) | st.floats(0.0, 5.0)
 COTANGENT = 0.75
 
 
-def _grad_parity(name, case, dtype, device, **extra):
+def _grad_parity(name, case, dtype, device, torch_kw=None, **extra):
     (x, t, kw_t), (x64, t64, kw_r) = torch_case(*case, dtype, device, requires_grad=True)
+    kw_t.update(torch_kw or {})
     expected = COTANGENT * getattr(G, f"{name}_grad")(x64, t64, **kw_r, **extra)
     assume(fits(getattr(ref, name)(x64, t64, **kw_r, **extra), dtype) and fits(expected, dtype))
     loss = getattr(tim, name)(x, t, **kw_t, **extra)
@@ -57,11 +58,13 @@ def test_focal_loss_grad(case, gamma, dtype, device):
     _grad_parity("focal_loss", case, dtype, device, gamma=gamma)
 
 
+@pytest.mark.parametrize("validate", [True, False], ids=["validated", "unvalidated"])
 @DTYPES
 @DEVICES
 @given(case=S.sigmoid_loss_case())
-def test_sigmoid_focal_loss_grad(case, dtype, device):
-    _grad_parity("sigmoid_focal_loss", case, dtype, device)
+def test_sigmoid_focal_loss_grad(case, dtype, device, validate):
+    """Both closed forms: 0/1 targets (validated) and the general one (validate_args=False)."""
+    _grad_parity("sigmoid_focal_loss", case, dtype, device, torch_kw={"validate_args": validate})
 
 
 @DTYPES
@@ -105,6 +108,8 @@ def test_gradcheck_sigmoid_focal_loss(case):
     # targets strictly inside (0, 1) so that the finite differences in y stay in the domain
     y = torch.tensor(np.clip(target, 0.01, 0.99), requires_grad=True)
     assert gradcheck(lambda a, b: tim.sigmoid_focal_loss(a, b, validate_args=False, **kw), (x, y))
+    hard = torch.tensor((target > 0.5).astype(np.float64))  # the 0/1 form (validated, target without grad)
+    assert gradcheck(lambda a: tim.sigmoid_focal_loss(a, hard, **kw), (x,))
 
 
 @settings(max_examples=25)
@@ -160,6 +165,8 @@ HESSIAN_CASES = {
     "focal_loss-gamma2-smoothed": lambda z, t, y: tim.focal_loss(z, t, gamma=2.0, label_smoothing=0.1),
     "sigmoid_focal_loss-gamma0.5": lambda z, t, y: tim.sigmoid_focal_loss(z, y, gamma=0.5),
     "sigmoid_focal_loss-gamma2": lambda z, t, y: tim.sigmoid_focal_loss(z, y),
+    "sigmoid_focal_loss-hard-gamma2": lambda z, t, y: tim.sigmoid_focal_loss(z, (y > 0.5).to(z.dtype)),
+    "sigmoid_focal_loss-hard-gamma0.5": lambda z, t, y: tim.sigmoid_focal_loss(z, (y > 0.5).to(z.dtype), gamma=0.5),
     "soft_f1_loss": lambda z, t, y: tim.soft_f1_loss(z, t),
 }
 

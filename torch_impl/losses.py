@@ -377,7 +377,8 @@ class _SigmoidFocal(torch.autograd.Function):
             mod = _power_of_log(log_q, gamma)
             loss = mod * ce
             ratio = torch.exp(a + b - log_q)  # p (1 - p) / q
-            dx = torch.where(dead, 0.0, mod * (gamma * (1 - 2 * y) * ratio * ce + p_minus_y))
+            ratio_ce = torch.where(ratio == 0, 0.0, ratio * ce)  # 0 * inf at p_t = 0, x infinite
+            dx = torch.where(dead, 0.0, mod * (gamma * (1 - 2 * y) * ratio_ce + p_minus_y))
             if ctx.needs_input_grad[1]:  # type: ignore[attr-defined]
                 scaled = torch.where(dead, 0.0, torch.exp((gamma - 1) * log_q + torch.log(ce)))  # q^(g-1) ce
                 dy = gamma * (1 - 2 * torch.sigmoid(x)) * scaled - mod * x
@@ -389,8 +390,48 @@ class _SigmoidFocal(torch.autograd.Function):
         return grad * dx, (grad * dy if ctx.needs_input_grad[1] else None), None, None  # type: ignore[attr-defined]
 
 
-def _sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None) -> Tensor:
-    out: Tensor = _SigmoidFocal.apply(x, y, gamma, alpha)  # type: ignore[no-untyped-call]
+class _HardSigmoidFocal(torch.autograd.Function):
+    r"""The same loss for 0/1 targets only, in one variable r = (1 - 2y) x (gradient in x only).
+
+    Then q = 1 - p_t = sigmoid(r), ce = -log sigmoid(-r), log q = log sigmoid(r), 1 - q = e^-ce and
+        d/dx [alpha_t q^g ce] = (1 - 2y) alpha_t q^g (g (1 - q) ce + q)
+    (dq/dr = q (1 - q), dce/dr = q): two log-sigmoids instead of the general form's dozen passes.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, y: Tensor, gamma: float, alpha: float | None) -> Tensor:
+        ctx.save_for_backward(x, y)
+        ctx.gamma, ctx.alpha = gamma, alpha  # type: ignore[attr-defined]
+        r = (1 - 2 * y) * x
+        loss = -F.logsigmoid(-r)
+        if gamma != 0:
+            loss = _power_of_log(F.logsigmoid(r), gamma) * loss
+        return loss if alpha is None else (alpha * y + (1 - alpha) * (1 - y)) * loss
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        x, y = ctx.saved_tensors  # type: ignore[attr-defined]
+        gamma: float = ctx.gamma  # type: ignore[attr-defined]
+        alpha: float | None = ctx.alpha  # type: ignore[attr-defined]
+        sign = 1 - 2 * y
+        r = sign * x
+        log_q = F.logsigmoid(r)
+        q = torch.exp(log_q)
+        if gamma == 0:
+            d = q
+        else:
+            ce = -F.logsigmoid(-r)
+            one_minus_q = torch.exp(-ce)
+            tail = torch.where(one_minus_q == 0, 0.0, one_minus_q * ce)  # 0 * inf at p_t = 0, x infinite
+            d = _power_of_log(log_q, gamma) * (gamma * tail + q)
+        if alpha is not None:
+            d = (alpha * y + (1 - alpha) * (1 - y)) * d
+        return grad * sign * d, None, None, None
+
+
+def _sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None, hard: bool) -> Tensor:
+    fn = _HardSigmoidFocal if hard else _SigmoidFocal
+    out: Tensor = fn.apply(x, y, gamma, alpha)  # type: ignore[no-untyped-call]
     return out
 
 
@@ -433,10 +474,14 @@ def sigmoid_focal_loss(logits: Tensor, target: Tensor, *, gamma: float = 2.0, al
     x = C.as_float(func, "logits", logits)
     y = C.as_float(func, "target", target)
     _float_target(func, y, x)
+    hard = False
     if validate_args:
         C.check_values_in(func, "target", y, 0.0, 1.0, "values in [0, 1]")
+        # 0/1 targets (and no gradient wanted for them) take the one-variable closed form; found on the
+        # validation's device sync, so validate_args=False never syncs and takes the general form
+        hard = not y.requires_grad and bool(((y == 0) | (y == 1)).all())
     work = compute_dtype(x)
-    loss = _sigmoid_focal(x.to(work), y.to(work), float(gamma), None if alpha is None else float(alpha))
+    loss = _sigmoid_focal(x.to(work), y.to(work), float(gamma), None if alpha is None else float(alpha), hard)
     return reduce(loss, reduction).to(x.dtype)
 
 
