@@ -124,8 +124,16 @@ def _power_of_one_minus(log_p: Tensor, gamma: float) -> Tensor:
 
 
 def _power_of_log(log_q: Tensor, gamma: float) -> Tensor:
-    """q^gamma = exp(gamma * log q) for gamma > 0, with 0 wherever q = 0."""
+    """q^gamma = exp(gamma * log q) for gamma > 0, with 0 wherever q = 0 (also for a gamma that rounds to 0
+    in the compute dtype, where gamma * -inf would be NaN)."""
+    if gamma >= torch.finfo(log_q.dtype).tiny:
+        return torch.exp(gamma * log_q)
     return torch.where(log_q == -math.inf, 0.0, torch.exp(gamma * log_q))
+
+
+def _alpha_t(y: Tensor, alpha: float) -> Tensor:
+    """alpha_t = alpha y + (1 - alpha)(1 - y) = (1 - alpha) + (2 alpha - 1) y."""
+    return torch.add(y * (2 * alpha - 1), 1 - alpha)
 
 
 def _pu_over_q(u: Tensor) -> Tensor:
@@ -360,7 +368,7 @@ class _SigmoidFocal(torch.autograd.Function):
         a, b, loss = _bce_parts(x, y)
         if gamma != 0:
             loss = _power_of_log(_log_one_minus_pt(y, a, b), gamma) * loss
-        return loss if alpha is None else (alpha * y + (1 - alpha) * (1 - y)) * loss
+        return loss if alpha is None else _alpha_t(y, alpha) * loss
 
     @staticmethod
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor | None, None, None]:
@@ -383,7 +391,7 @@ class _SigmoidFocal(torch.autograd.Function):
                 scaled = torch.where(dead, 0.0, torch.exp((gamma - 1) * log_q + torch.log(ce)))  # q^(g-1) ce
                 dy = gamma * (1 - 2 * torch.sigmoid(x)) * scaled - mod * x
         if alpha is not None:
-            alpha_t = alpha * y + (1 - alpha) * (1 - y)
+            alpha_t = _alpha_t(y, alpha)
             dx = alpha_t * dx
             if ctx.needs_input_grad[1]:  # type: ignore[attr-defined]
                 dy = (2 * alpha - 1) * loss + alpha_t * dy
@@ -402,19 +410,18 @@ class _HardSigmoidFocal(torch.autograd.Function):
     def forward(ctx: FunctionCtx, x: Tensor, y: Tensor, gamma: float, alpha: float | None) -> Tensor:
         ctx.save_for_backward(x, y)
         ctx.gamma, ctx.alpha = gamma, alpha  # type: ignore[attr-defined]
-        r = (1 - 2 * y) * x
+        r = (1 - 2 * y) * x  # not x - 2 y x, which is inf - inf at x = inf
         loss = -F.logsigmoid(-r)
         if gamma != 0:
             loss = _power_of_log(F.logsigmoid(r), gamma) * loss
-        return loss if alpha is None else (alpha * y + (1 - alpha) * (1 - y)) * loss
+        return loss if alpha is None else _alpha_t(y, alpha) * loss
 
     @staticmethod
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None, None, None]:
         x, y = ctx.saved_tensors  # type: ignore[attr-defined]
         gamma: float = ctx.gamma  # type: ignore[attr-defined]
         alpha: float | None = ctx.alpha  # type: ignore[attr-defined]
-        sign = 1 - 2 * y
-        r = sign * x
+        r = (1 - 2 * y) * x  # not x - 2 y x, which is inf - inf at x = inf
         log_q = F.logsigmoid(r)
         q = torch.exp(log_q)
         if gamma == 0:
@@ -425,8 +432,8 @@ class _HardSigmoidFocal(torch.autograd.Function):
             tail = torch.where(one_minus_q == 0, 0.0, one_minus_q * ce)  # 0 * inf at p_t = 0, x infinite
             d = _power_of_log(log_q, gamma) * (gamma * tail + q)
         if alpha is not None:
-            d = (alpha * y + (1 - alpha) * (1 - y)) * d
-        return grad * sign * d, None, None, None
+            d = _alpha_t(y, alpha) * d
+        return grad * torch.addcmul(d, y, d, value=-2), None, None, None  # (1 - 2y) d
 
 
 def _sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None, hard: bool) -> Tensor:
