@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 import reference as ref
@@ -56,6 +56,7 @@ def test_focal_loss(case, gamma, dtype, device):
 @DTYPES
 @DEVICES
 @given(case=S.sigmoid_loss_case())
+@example(case=(np.array([-25.0]), np.array([1.0]), {"gamma": 0.0, "alpha": 1e-7, "reduction": "mean"}))
 def test_sigmoid_focal_loss(case, dtype, device, validate):
     """Validated 0/1 targets take the one-variable form; validate_args=False always the general one."""
     _parity("sigmoid_focal_loss", case, dtype, device, torch_kw={"validate_args": validate})
