@@ -1,0 +1,228 @@
+r"""Fast paths for the common cases of the losses: one ``autograd.Function`` each, closed-form backward.
+
+Each Function computes in the dtype of its (already upcast) input, keeps only what its closed-form
+backward needs, and builds the gradient in one fresh buffer filled in place.  Every Function takes the
+general, differentiable formula of the same quantity (``general``, a callable of the logits): a second
+derivative (``create_graph=True``) is taken through it, so Hessians are exactly those of the general path.
+
+- :class:`SoftmaxIndexLoss`: per-row softmax cross-entropy (with uniform label smoothing) or focal loss
+  (without smoothing) for 2-D logits ``(N, C)`` and class-index targets, with class weights and
+  ``ignore_index``.  Keeps log_softmax (one N x C, as ``F.cross_entropy`` does) and N-vectors.
+- :class:`SoftF1Index`: 1 - F_beta (macro or micro) on softmax probabilities of 2-D logits with
+  class-index targets, from the identity D_c = (1 + b^2) TP_c + b^2 FN_c + FP_c = b^2 n_c + S_c.
+  Keeps the softmax output (one N x C).
+- :class:`HardSigmoidFocal`: elementwise sigmoid focal loss for 0/1 targets in r = (1 - 2y) x.
+  Keeps only the inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.autograd.function import FunctionCtx
+
+General = Callable[[Tensor], Tensor]
+
+__all__ = ["SoftmaxIndexLoss", "SoftF1Index", "HardSigmoidFocal", "softmax_index_loss", "soft_f1_index",
+           "hard_sigmoid_focal"]
+
+
+def _second_order(ctx: FunctionCtx, grad: Tensor) -> Tensor:
+    """The gradient through the general formula, as a differentiable graph (backward with create_graph)."""
+    x = ctx.saved_tensors[0]  # type: ignore[attr-defined]
+    with torch.enable_grad():
+        out = ctx.general(x)  # type: ignore[attr-defined]
+        dx: Tensor = torch.autograd.grad(out, x, grad, create_graph=True)[0]
+    return dx
+
+
+# ----------------------------------------------------------------------------- softmax CE / focal, index targets
+class SoftmaxIndexLoss(torch.autograd.Function):
+    r"""Per-row l_i = w_{t_i} f(u_{i,t_i}) (1 - e) - (e / C) sum_c w_c u_{i,c} (0 for ignored rows).
+
+    u = log_softmax(x_i), f(u) = -u (gamma = 0) or -(1 - e^u)^gamma u (gamma > 0, then e = 0), w = 1 without
+    weights.  With q = 1 - p_t = -expm1(u_t) (exact to an ulp for every u_t <= 0), the focal factor is
+    q^gamma and f'(u) = q^gamma (gamma p u / (1 - p) - 1), where p u / (1 - p) = u e^u / q -> -1 as q -> 0
+    (p_t -> 1) and 0 at u = -inf: finite for every u <= 0, also for 0 < gamma < 1.
+    Backward, with a_i = (1 - e) w_t f'(u_t) g_i, b_i = (e / C) g_i [kept], W = sum_c w_c:
+        dl/dx_ij = p_ij (b_i W - a_i) - b_i w_j + a_i [j = t_i]
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, t: Tensor, gamma: float, e: float, weight: Tensor | None,
+                ignore_index: int, general: General) -> Tensor:
+        lsm = torch.log_softmax(x, dim=1)
+        keep = t != ignore_index
+        safe_t = torch.where(keep, t, 0)
+        u_t = lsm.gather(1, safe_t.unsqueeze(1)).squeeze(1)
+        w_t = keep.to(x.dtype) if weight is None else torch.where(keep, weight[safe_t], 0.0)
+        if gamma == 0:
+            q = pw = u_t  # placeholders, unused by backward when gamma = 0
+            phi = -u_t
+        else:
+            q = torch.expm1(u_t).neg_()
+            pw = q.pow(gamma)
+            phi = -(pw * u_t)
+        loss = torch.where(w_t == 0, 0.0, w_t * phi)  # a zero weight gives 0 also against phi = inf
+        if e:
+            smooth = lsm.sum(dim=1) if weight is None else lsm @ weight
+            loss = loss.mul_(1 - e).sub_(torch.where(keep, smooth, 0.0), alpha=e / x.shape[1])
+        ctx.save_for_backward(x, lsm, safe_t, keep, w_t, u_t, q, pw, weight)  # type: ignore[arg-type]
+        ctx.gamma, ctx.e, ctx.general = gamma, e, general  # type: ignore[attr-defined]
+        return loss
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None, None, None, None]:
+        if torch.is_grad_enabled():
+            return _second_order(ctx, grad), None, None, None, None, None, None
+        _, lsm, safe_t, keep, w_t, u_t, q, pw, weight = ctx.saved_tensors  # type: ignore[attr-defined]
+        gamma: float = ctx.gamma  # type: ignore[attr-defined]
+        e: float = ctx.e  # type: ignore[attr-defined]
+        if gamma == 0:
+            a = w_t * grad * (e - 1)
+        else:
+            ratio = torch.where(q == 0, -1.0, u_t * torch.exp(u_t) / q)
+            ratio = torch.where(u_t == -math.inf, 0.0, ratio)
+            a = (w_t * grad).mul_(pw).mul_(ratio.mul_(gamma).sub_(1))
+        num_classes = lsm.shape[1]
+        dx = torch.exp(lsm)
+        if e:
+            b = torch.where(keep, grad, 0.0).mul_(e / num_classes)
+            total = num_classes if weight is None else weight.sum()
+            dx.mul_((b * total - a).unsqueeze(1))
+            if weight is None:
+                dx.sub_(b.unsqueeze(1))
+            else:
+                dx.addr_(b, weight, alpha=-1)
+        else:
+            dx.mul_(a.neg().unsqueeze(1))
+        return dx.scatter_add_(1, safe_t.unsqueeze(1), a.unsqueeze(1)), None, None, None, None, None, None
+
+
+def softmax_index_loss(x: Tensor, t: Tensor, gamma: float, e: float, weight: Tensor | None, ignore_index: int,
+                       reduction: str, general: General) -> Tensor:
+    """:class:`SoftmaxIndexLoss` reduced as ``F.cross_entropy``: "mean" divides by the sum of the target
+    weights of the kept rows (NaN when it is 0)."""
+    apply = SoftmaxIndexLoss.apply
+    loss: Tensor = apply(x, t, gamma, e, weight, ignore_index, general)  # type: ignore[no-untyped-call]
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    keep = t != ignore_index
+    den = keep.sum().to(x.dtype) if weight is None else torch.where(keep, weight[torch.where(keep, t, 0)], 0.0).sum()
+    return torch.where(den == 0, math.nan, loss.sum() / den)
+
+
+# ----------------------------------------------------------------------------- soft F1, index targets
+class SoftF1Index(torch.autograd.Function):
+    r"""1 - mean_c F_c (macro) or 1 - F (micro) for P = softmax(x), class-index targets, ignored rows left out.
+
+    With n_c = #{kept i: t_i = c}, S_c = sum_{kept i} p_ic, TP_c = sum_{kept i: t_i = c} p_ic:
+    FN = n - TP and FP = S - TP, so D_c = (1 + b^2) TP_c + b^2 FN_c + FP_c + eps = b^2 n_c + S_c + eps and
+    F_c = (1 + b^2) TP_c / D_c (micro: the counts summed over classes first, K = 1 below; else K = C).
+    dL/dp_ic = [kept i] (A_c + [t_i = c] B_c),  A = F / (K D),  B = -(1 + b^2) / (K D); through softmax
+        dL/dx_ij = p_ij ([kept i] A_j - r_i) + [j = t_i] [kept i] p_ij B_j,  r_i = [kept i] (sum_k p_ik A_k + p_it B_t)
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, t: Tensor, beta: float, eps: float, micro: bool, ignore_index: int,
+                general: General) -> Tensor:
+        num_classes = x.shape[1]
+        p = torch.softmax(x, dim=1)
+        keep = t != ignore_index
+        safe_t = torch.where(keep, t, 0)
+        kept = keep.to(p.dtype)
+        p_t = p.gather(1, safe_t.unsqueeze(1)).squeeze(1).mul_(kept)
+        tp = p.new_zeros(num_classes).index_add_(0, safe_t, p_t)
+        n = p.new_zeros(num_classes).index_add_(0, safe_t, kept)
+        s = kept @ p
+        b2 = beta * beta
+        if micro:
+            tp, n, s = tp.sum().unsqueeze(0), n.sum().unsqueeze(0), s.sum().unsqueeze(0)
+        d = n.mul_(b2).add_(s).add_(eps)
+        f = tp.mul_(1 + b2).div_(d)
+        ctx.save_for_backward(x, p, safe_t, kept, p_t, f, d)
+        ctx.beta, ctx.general = beta, general  # type: ignore[attr-defined]
+        return 1 - f.mean()
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None, None, None, None]:
+        if torch.is_grad_enabled():
+            return _second_order(ctx, grad), None, None, None, None, None, None
+        _, p, safe_t, kept, p_t, f, d = ctx.saved_tensors  # type: ignore[attr-defined]
+        num_classes = p.shape[1]
+        k = f.numel()
+        a = (f / (k * d)).mul_(grad)
+        b = d.reciprocal().mul_(grad * (-(1 + ctx.beta ** 2) / k))  # type: ignore[attr-defined]
+        if k == 1:
+            a, b = a.expand(num_classes), b.expand(num_classes)
+        pb = p_t * b[safe_t]  # zero on ignored rows (p_t is)
+        r = torch.mv(p, a).mul_(kept).add_(pb)
+        dx = torch.addr(r.unsqueeze(1).expand(-1, num_classes), kept, a, beta=-1)  # [kept i] a_j - r_i
+        dx.mul_(p)
+        return dx.scatter_add_(1, safe_t.unsqueeze(1), pb.unsqueeze(1)), None, None, None, None, None, None
+
+
+def soft_f1_index(x: Tensor, t: Tensor, beta: float, eps: float, micro: bool, ignore_index: int,
+                  general: General) -> Tensor:
+    out: Tensor = SoftF1Index.apply(x, t, beta, eps, micro, ignore_index, general)  # type: ignore[no-untyped-call]
+    return out
+
+
+# ----------------------------------------------------------------------------- sigmoid focal, 0/1 targets
+def _alpha_t(y: Tensor, alpha: float) -> Tensor:
+    """alpha where y = 1, 1 - alpha where y = 0, exactly (no 1 - alpha + (2 alpha - 1) y cancellation)."""
+    return torch.where(y == 1, y.new_full((), alpha), 1 - alpha)
+
+
+class HardSigmoidFocal(torch.autograd.Function):
+    r"""Elementwise alpha_t (1 - p_t)^gamma BCE(x, y) for y in {0, 1}, in r = (1 - 2y) x.
+
+    q = 1 - p_t = sigmoid(r), ce = -log sigmoid(-r) (one kernel each, no cancellation),
+    loss = alpha_t exp(gamma log sigmoid(r)) ce;  dq/dr = q (1 - q), dce/dr = q, so
+        dl/dx = (1 - 2y) alpha_t q^gamma (gamma (1 - q) ce + q)
+    with (1 - q) ce = sigmoid(-r) ce set to its limit 0 where r = +inf.  Keeps only x and y.
+    """
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, y: Tensor, gamma: float, alpha: float | None,
+                general: General) -> Tensor:
+        neg_r = x * y.mul(2.0).sub_(1.0)  # -r = (2y - 1) x; a product, not x - 2 y x (inf - inf at x = inf)
+        loss = F.logsigmoid(neg_r).neg_()  # ce
+        if gamma != 0:
+            loss.mul_(F.logsigmoid(neg_r.neg_()).mul_(gamma).exp_())
+        if alpha is not None:
+            loss.mul_(_alpha_t(y, alpha))
+        ctx.save_for_backward(x, y)
+        ctx.gamma, ctx.alpha, ctx.general = gamma, alpha, general  # type: ignore[attr-defined]
+        return loss
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None, None]:
+        if torch.is_grad_enabled():
+            return _second_order(ctx, grad), None, None, None, None
+        x, y = ctx.saved_tensors  # type: ignore[attr-defined]
+        gamma: float = ctx.gamma  # type: ignore[attr-defined]
+        alpha: float | None = ctx.alpha  # type: ignore[attr-defined]
+        sign = y.mul(-2.0).add_(1.0)  # 1 - 2y
+        r = x * sign
+        q = torch.sigmoid(r)
+        if gamma == 0:
+            d = q
+        else:
+            tail = torch.sigmoid(r.neg_())  # 1 - q
+            tail.mul_(F.logsigmoid(r).neg_()).nan_to_num_(nan=0.0)  # (1 - q) ce; 0 * inf -> 0 at r = +inf
+            d = tail.mul_(gamma).add_(q).mul_(q.pow_(gamma))
+        if alpha is not None:
+            d.mul_(_alpha_t(y, alpha))
+        return d.mul_(sign).mul_(grad), None, None, None, None
+
+
+def hard_sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None, general: General) -> Tensor:
+    out: Tensor = HardSigmoidFocal.apply(x, y, gamma, alpha, general)  # type: ignore[no-untyped-call]
+    return out
