@@ -20,6 +20,7 @@ $(VENV)/.installed-bench: $(VENV)/.installed-test
 venv: $(VENV)/.installed-test
 
 test: $(VENV)/.installed-test
+	$(PY) -m mypy --strict --ignore-missing-imports reference torch_impl
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-bench

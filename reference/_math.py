@@ -7,6 +7,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 Array = NDArray[np.float64]
+Result = NDArray[np.float64] | np.float64  # an array, or a float64 scalar for 0-d results
 
 
 def log_softmax(x: Array, axis: int) -> Array:
@@ -42,7 +43,7 @@ def log1mexp(log_p: Array) -> Array:
         return np.where(u > -np.log(2.0), np.log(-np.expm1(u)), np.log1p(-np.exp(u)))
 
 
-def reduce(loss: Array, reduction: str) -> Array:
+def reduce(loss: Array, reduction: str) -> Result:
     """Apply ``reduction`` to elementwise losses: ``"none"`` keeps the shape, the others give a 0-d array."""
     if reduction == "none":
         return loss

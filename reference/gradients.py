@@ -46,10 +46,10 @@ def _softmax_loss_grad(problem: L.SoftmaxProblem, gamma: float, reduction: str) 
     log_p = log_softmax(problem.logits, 1)
     with np.errstate(invalid="ignore"):
         g = np.where(problem.v == 0, 0.0, problem.v * _modulated_log_prob_derivative(log_p, gamma))
-    grad = g - np.exp(log_p) * g.sum(axis=1, keepdims=True)
+    grad: Float = g - np.exp(log_p) * g.sum(axis=1, keepdims=True)
     if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return grad / problem.denominator if problem.denominator else np.full_like(grad, np.nan)
+        scale = 1.0 / problem.denominator if problem.denominator else np.nan
+        return grad * scale
     return grad
 
 
@@ -157,4 +157,4 @@ def soft_f1_loss_grad(logits: ArrayLike, target: ArrayLike, *, beta: float = 1.0
     p = counts.probs
     if multilabel:
         return g * p * (1.0 - p)
-    return p * (g - (g * p).sum(axis=1, keepdims=True))
+    return np.asarray(p * (g - (g * p).sum(axis=1, keepdims=True)), dtype=np.float64)

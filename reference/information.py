@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks as C
-from ._math import log_softmax
+from ._math import Result, log_softmax
 
 __all__ = ["entropy", "cross_entropy", "kl_divergence"]
 
@@ -41,7 +41,7 @@ def _options(func: str, axis: Any, base: Any, from_logits: Any, validate_args: A
     C.check_bool(func, "validate_args", validate_args)
 
 
-def _finish(total: Float, base: float | None) -> Float:
+def _finish(total: Float, base: float | None) -> Result:
     if base is not None:
         total = total / np.log(base)
     return np.float64(total) if total.ndim == 0 else total
@@ -57,7 +57,7 @@ def _pair(func: str, p: ArrayLike, q: ArrayLike, axis: int, from_logits: bool,
 
 
 def entropy(p: ArrayLike, *, axis: int = -1, base: float | None = None, from_logits: bool = False,
-            validate_args: bool = True) -> Float:
+            validate_args: bool = True) -> Result:
     r"""Shannon entropy of the distributions along ``axis``.
 
     Math:
@@ -96,7 +96,7 @@ def entropy(p: ArrayLike, *, axis: int = -1, base: float | None = None, from_log
 
 
 def cross_entropy(p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | None = None,
-                  from_logits: bool = False, validate_args: bool = True) -> Float:
+                  from_logits: bool = False, validate_args: bool = True) -> Result:
     r"""Cross-entropy of ``q`` relative to ``p`` along ``axis``.
 
     Math:
@@ -135,7 +135,7 @@ def cross_entropy(p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | N
 
 
 def kl_divergence(p: ArrayLike, q: ArrayLike, *, axis: int = -1, base: float | None = None,
-                  from_logits: bool = False, validate_args: bool = True) -> Float:
+                  from_logits: bool = False, validate_args: bool = True) -> Result:
     r"""Kullback-Leibler divergence KL(p ‖ q) along ``axis``: the first argument is the true distribution.
 
     Math:

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _checks as C
-from ._math import log1mexp, log_sigmoid, log_softmax, reduce, sigmoid, softmax
+from ._math import Result, log1mexp, log_sigmoid, log_softmax, reduce, sigmoid, softmax
 from .smoothing import smoothing_weight
 
 __all__ = ["softmax_cross_entropy", "focal_loss", "sigmoid_focal_loss", "soft_f1_loss"]
@@ -108,7 +108,7 @@ def modulated_log_prob(log_p: Float, gamma: float) -> Float:
         return -np.exp(gamma * log1mexp(log_p)) * log_p
 
 
-def softmax_loss_from_problem(problem: SoftmaxProblem, gamma: float, reduction: str) -> Float:
+def softmax_loss_from_problem(problem: SoftmaxProblem, gamma: float, reduction: str) -> Result:
     """Per-position losses sum_c v f(log p), reduced; "mean" divides by the problem's denominator."""
     log_p = log_softmax(problem.logits, 1)
     with np.errstate(invalid="ignore"):
@@ -123,7 +123,7 @@ def softmax_loss_from_problem(problem: SoftmaxProblem, gamma: float, reduction: 
 def softmax_cross_entropy(logits: ArrayLike, target: ArrayLike, *, weight: ArrayLike | None = None,
                           ignore_index: int = -100, label_smoothing: float = 0.0,
                           smoothing_mode: str = "uniform", reduction: Reduction = "mean",
-                          validate_args: bool = True) -> Float:
+                          validate_args: bool = True) -> Result:
     r"""Softmax cross-entropy, with the semantics of ``torch.nn.functional.cross_entropy``.
 
     Math:
@@ -168,7 +168,7 @@ def softmax_cross_entropy(logits: ArrayLike, target: ArrayLike, *, weight: Array
 
 def focal_loss(logits: ArrayLike, target: ArrayLike, *, gamma: float = 2.0, weight: ArrayLike | None = None,
                ignore_index: int = -100, label_smoothing: float = 0.0, smoothing_mode: str = "uniform",
-               reduction: Reduction = "mean", validate_args: bool = True) -> Float:
+               reduction: Reduction = "mean", validate_args: bool = True) -> Result:
     r"""Multiclass softmax focal loss (Lin et al. 2017).
 
     Math:
@@ -230,7 +230,7 @@ def sigmoid_focal_terms(x: Float, y: Float, gamma: float, alpha: float | None) -
 
 
 def sigmoid_focal_loss(logits: ArrayLike, target: ArrayLike, *, gamma: float = 2.0, alpha: float | None = 0.25,
-                       reduction: Reduction = "mean", validate_args: bool = True) -> Float:
+                       reduction: Reduction = "mean", validate_args: bool = True) -> Result:
     r"""Sigmoid focal loss for independent binary targets, as ``torchvision.ops.sigmoid_focal_loss``.
 
     Math:
@@ -324,7 +324,7 @@ def pooled(counts: SoftCounts, average: str) -> tuple[Float, Float, Float]:
 
 def soft_f1_loss(logits: ArrayLike, target: ArrayLike, *, beta: float = 1.0, average: str = "macro",
                  multilabel: bool = False, ignore_index: int = -100, eps: float = 1e-7,
-                 validate_args: bool = True) -> Float:
+                 validate_args: bool = True) -> Result:
     r"""Differentiable 1 - F_beta on soft confusion counts (a batch-level loss).
 
     Math:

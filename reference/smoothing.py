@@ -13,7 +13,7 @@ __all__ = ["smooth_labels"]
 def _one_hot(target: NDArray[np.int64], num_classes: int) -> NDArray[np.float64]:
     """Indices of shape ``(N, d1, ...)`` -> one-hot float64 of shape ``(N, K, d1, ...)``."""
     classes = np.arange(num_classes).reshape((1, num_classes) + (1,) * (target.ndim - 1))
-    return (np.expand_dims(target, 1) == classes).astype(np.float64)
+    return np.asarray(np.expand_dims(target, 1) == classes, dtype=np.float64)
 
 
 def target_distribution(func: str, target: ArrayLike, num_classes: int, validate_args: bool,
