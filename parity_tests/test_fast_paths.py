@@ -15,7 +15,7 @@ import pytest
 import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from torch.autograd import gradcheck
+from torch.autograd import gradcheck, gradgradcheck
 
 import reference as ref
 import reference.gradients as G
@@ -203,3 +203,119 @@ def test_hard_sigmoid_focal_infinite_logits():
     out.sum().backward()
     assert out.tolist() == [0.0, np.inf, 0.0]
     assert x.grad.tolist() == [0.0, 0.75, 0.0]
+
+
+# ----------------------------------------------------------------------------- dispatch from the public functions
+def _spy(monkeypatch, name):
+    calls = []
+    original = getattr(_fast, name)
+
+    def spy(*args, **kwargs):
+        calls.append(name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_fast, name, spy)
+    return calls
+
+
+def _common_case(dtype=torch.float32):
+    gen = torch.Generator().manual_seed(0)
+    x = (3 * torch.randn(16, 5, generator=gen, dtype=torch.float64)).to(dtype)
+    t = torch.randint(0, 5, (16,), generator=gen)
+    y = (torch.rand(16, 5, generator=gen) < 0.3).to(dtype)
+    return x, t, y
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda x, t, y: tim.focal_loss(x, t), "softmax_index_loss"),
+    (lambda x, t, y: tim.focal_loss(x, t, gamma=0.5, weight=torch.rand(5), ignore_index=1), "softmax_index_loss"),
+    (lambda x, t, y: tim.softmax_cross_entropy(x, t, label_smoothing=0.1), "softmax_index_loss"),
+    (lambda x, t, y: tim.soft_f1_loss(x, t), "soft_f1_index"),
+    (lambda x, t, y: tim.soft_f1_loss(x, t, average="micro", ignore_index=2), "soft_f1_index"),
+    (lambda x, t, y: tim.sigmoid_focal_loss(x, y), "hard_sigmoid_focal"),
+])
+def test_common_case_takes_the_fast_path(monkeypatch, call, name):
+    calls = _spy(monkeypatch, name)
+    x, t, y = _common_case()
+    call(x, t, y)
+    assert calls == [name]
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda x, t, y: tim.focal_loss(x[..., None], t[..., None]), "softmax_index_loss"),  # (N, C, d1)
+    (lambda x, t, y: tim.focal_loss(x, t, label_smoothing=0.1), "softmax_index_loss"),  # focal + smoothing
+    (lambda x, t, y: tim.focal_loss(x, t, gamma=1e-300), "softmax_index_loss"),  # gamma rounds to 0 in float32
+    (lambda x, t, y: tim.softmax_cross_entropy(x, t, label_smoothing=0.1, smoothing_mode="off_target"),
+     "softmax_index_loss"),
+    (lambda x, t, y: tim.softmax_cross_entropy(x, t), "softmax_index_loss"),  # F.cross_entropy itself
+    (lambda x, t, y: tim.focal_loss(x, torch.softmax(x, 1)), "softmax_index_loss"),  # probability targets
+    (lambda x, t, y: tim.soft_f1_loss(x, y, multilabel=True), "soft_f1_index"),
+    (lambda x, t, y: tim.soft_f1_loss(x[..., None], t[..., None]), "soft_f1_index"),
+    (lambda x, t, y: tim.sigmoid_focal_loss(x, y, validate_args=False), "hard_sigmoid_focal"),
+    (lambda x, t, y: tim.sigmoid_focal_loss(x, y * 0.5), "hard_sigmoid_focal"),  # soft targets
+])
+def test_other_cases_take_the_general_path(monkeypatch, call, name):
+    calls = _spy(monkeypatch, name)
+    x, t, y = _common_case()
+    call(x, t, y)
+    assert calls == []
+
+
+def _value_and_grad(fn, x):
+    z = x.detach().clone().requires_grad_(True)
+    out = fn(z)
+    out.backward(torch.full_like(out, COTANGENT))
+    return out.detach(), z.grad
+
+
+def _same(fast, general, dtype):
+    """The fast and the general path on the same inputs: values and gradients within the table's rows."""
+    (v1, g1), (v2, g2) = fast, general
+    for a, b, kind in ((v1, v2, "value"), (g1, g2, "grad")):
+        assert_parity(a, b.double().numpy(), dtype=dtype, kind=kind)
+
+
+@DTYPES
+@given(case=index_case(), gamma=GAMMAS, smoothing=S.SMOOTHINGS, reduction=st.sampled_from(S.REDUCTIONS))
+def test_fast_path_equals_general_path(case, gamma, smoothing, reduction, dtype):
+    """The same call on (N, C) logits (fast) and on (N, C, 1) logits (the general path, same math)."""
+    logits, target, kw = case
+    x, _ = quantize(logits, dtype)
+    t = torch.from_numpy(target)
+    w = None if kw["weight"] is None else quantize(kw["weight"], dtype)[0]
+    opts = dict(weight=w, ignore_index=kw["ignore_index"], reduction=reduction)
+    cases = [(tim.focal_loss, dict(gamma=gamma)), (tim.softmax_cross_entropy, dict(label_smoothing=smoothing))]
+    for fn, extra in cases:
+        fast = _value_and_grad(lambda z: fn(z, t, **opts, **extra), x)
+        general = _value_and_grad(lambda z: fn(z[..., None], t[..., None], **opts, **extra).squeeze(-1), x)
+        assume(not bool(torch.isnan(fast[0]).all()))
+        _same(fast, (general[0], general[1]), dtype)
+    f1 = dict(ignore_index=kw["ignore_index"], average="micro" if gamma > 1 else "macro")
+    _same(_value_and_grad(lambda z: tim.soft_f1_loss(z, t, **f1), x),
+          _value_and_grad(lambda z: tim.soft_f1_loss(z[..., None], t[..., None], **f1), x), dtype)
+
+
+@DTYPES
+@given(case=S.sigmoid_loss_case())
+def test_hard_sigmoid_fast_path_equals_general_path(case, dtype):
+    """Validated 0/1 targets (fast) against validate_args=False, which takes the general two-variable form."""
+    logits, target, kw = case
+    x, _ = quantize(logits, dtype)
+    y = torch.from_numpy((target > 0.5).astype(np.float64)).to(dtype)
+    fast = _value_and_grad(lambda z: tim.sigmoid_focal_loss(z, y, **kw), x)
+    general = _value_and_grad(lambda z: tim.sigmoid_focal_loss(z, y, validate_args=False, **kw), x)
+    _same(fast, general, dtype)
+
+
+@pytest.mark.parametrize("call", [
+    lambda z, t: tim.softmax_cross_entropy(z, t, label_smoothing=0.2, weight=torch.tensor([0.5, 1.0, 2.0, 1.0],
+                                                                                         dtype=torch.float64)),
+    lambda z, t: tim.focal_loss(z, t, gamma=0.5, ignore_index=1),
+    lambda z, t: tim.soft_f1_loss(z, t),
+    lambda z, t: tim.soft_f1_loss(z, t, average="micro", beta=2.0),
+])
+def test_fast_paths_are_twice_differentiable(call):
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(3, 4, dtype=torch.float64, generator=gen, requires_grad=True)
+    t = torch.tensor([0, 3, 1])
+    assert gradgradcheck(lambda z: call(z, t), (x,))

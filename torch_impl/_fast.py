@@ -175,29 +175,31 @@ def soft_f1_index(x: Tensor, t: Tensor, beta: float, eps: float, micro: bool, ig
 
 
 # ----------------------------------------------------------------------------- sigmoid focal, 0/1 targets
-def _alpha_t(y: Tensor, alpha: float) -> Tensor:
-    """alpha where y = 1, 1 - alpha where y = 0, exactly (no 1 - alpha + (2 alpha - 1) y cancellation)."""
-    return torch.where(y == 1, y.new_full((), alpha), 1 - alpha)
+def _between(y: Tensor, at_zero: float, at_one: float, out: Tensor) -> Tensor:
+    """at_zero where y = 0, at_one where y = 1, exactly: torch.lerp returns its end points exactly at weights 0
+    and 1 (no at_zero + (at_one - at_zero) y cancellation, e.g. for alpha_t at alpha = 1e-7), in one pass."""
+    return torch.lerp(y.new_full((), at_zero), y.new_full((), at_one), y, out=out)
 
 
 class HardSigmoidFocal(torch.autograd.Function):
     r"""Elementwise alpha_t (1 - p_t)^gamma BCE(x, y) for y in {0, 1}, in r = (1 - 2y) x.
 
     q = 1 - p_t = sigmoid(r), ce = -log sigmoid(-r) (one kernel each, no cancellation),
-    loss = alpha_t exp(gamma log sigmoid(r)) ce;  dq/dr = q (1 - q), dce/dr = q, so
+    loss = alpha_t q^gamma ce;  dq/dr = q (1 - q), dce/dr = q, so
         dl/dx = (1 - 2y) alpha_t q^gamma (gamma (1 - q) ce + q)
-    with (1 - q) ce = sigmoid(-r) ce set to its limit 0 where r = +inf.  Keeps only x and y.
+    with (1 - q) ce = sigmoid(-r) ce set to its limit 0 where r = +inf.  Keeps only x and y; the forward
+    allocates two elementwise buffers, the backward three (fresh large buffers cost page faults on CPU).
     """
 
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, y: Tensor, gamma: float, alpha: float | None,
                 general: General) -> Tensor:
-        neg_r = x * y.mul(2.0).sub_(1.0)  # -r = (2y - 1) x; a product, not x - 2 y x (inf - inf at x = inf)
-        loss = F.logsigmoid(neg_r).neg_()  # ce
-        if gamma != 0:
-            loss.mul_(F.logsigmoid(neg_r.neg_()).mul_(gamma).exp_())
+        work = y.mul(2.0).sub_(1.0).mul_(x)  # -r = (2y - 1) x; a product, not x - 2 y x (inf - inf at x = inf)
+        loss = F.logsigmoid(work).neg_()  # ce
+        if gamma != 0:  # q^gamma; where it underflows, so does ce (ce ~ q as r -> -inf)
+            loss.mul_(work.neg_().sigmoid_().pow_(gamma))
         if alpha is not None:
-            loss.mul_(_alpha_t(y, alpha))
+            loss.mul_(_between(y, 1 - alpha, alpha, out=work))
         ctx.save_for_backward(x, y)
         ctx.gamma, ctx.alpha, ctx.general = gamma, alpha, general  # type: ignore[attr-defined]
         return loss
@@ -209,18 +211,17 @@ class HardSigmoidFocal(torch.autograd.Function):
         x, y = ctx.saved_tensors  # type: ignore[attr-defined]
         gamma: float = ctx.gamma  # type: ignore[attr-defined]
         alpha: float | None = ctx.alpha  # type: ignore[attr-defined]
-        sign = y.mul(-2.0).add_(1.0)  # 1 - 2y
-        r = x * sign
-        q = torch.sigmoid(r)
+        work = y.mul(-2.0).add_(1.0).mul_(x)  # r = (1 - 2y) x
+        q = torch.sigmoid(work)
         if gamma == 0:
             d = q
         else:
-            tail = torch.sigmoid(r.neg_())  # 1 - q
-            tail.mul_(F.logsigmoid(r).neg_()).nan_to_num_(nan=0.0)  # (1 - q) ce; 0 * inf -> 0 at r = +inf
+            ce = F.logsigmoid(work.neg_())  # -ce
+            tail = work.sigmoid_().mul_(ce).neg_().nan_to_num_(nan=0.0)  # (1 - q) ce; 0 * inf -> 0 at r = +inf
             d = tail.mul_(gamma).add_(q).mul_(q.pow_(gamma))
-        if alpha is not None:
-            d.mul_(_alpha_t(y, alpha))
-        return d.mul_(sign).mul_(grad), None, None, None, None
+            work = ce
+        sign = _between(y, 1.0, -1.0, work) if alpha is None else _between(y, 1 - alpha, -alpha, work)
+        return d.mul_(sign).mul_(grad), None, None, None, None  # sign = (1 - 2y) alpha_t
 
 
 def hard_sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None, general: General) -> Tensor:

@@ -17,6 +17,7 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
 from . import _checks as C
+from . import _fast
 from ._math import compute_dtype, log1mexp, reduce
 from .smoothing import is_index, smoothing_weight
 
@@ -218,8 +219,21 @@ def _weighted_terms(v: Tensor, phi: Tensor) -> Tensor:
     return v * torch.where(v == 0, torch.nan_to_num(phi, nan=0.0, posinf=0.0, neginf=0.0), phi)
 
 
-def _softmax_loss(prob: _SoftmaxProblem, gamma: float, ignore_index: int, reduction: str) -> Tensor:
-    """sum_c v_c f(log p_c) per position (see ``reference.losses.softmax_problem``), reduced as F.cross_entropy."""
+def _fast_softmax_applies(prob: _SoftmaxProblem, gamma: float) -> bool:
+    """2-D logits with class indices: focal without smoothing, or PyTorch's label smoothing without focus
+    (a gamma below the compute dtype's smallest normal, which rounds to 0 there, stays general)."""
+    if not prob.is_index or prob.x.ndim != 2 or (prob.weight is not None and prob.weight.requires_grad):
+        return False
+    if gamma == 0:
+        return prob.e > 0 and prob.builtin
+    return prob.e == 0 and gamma >= torch.finfo(prob.x.dtype).tiny
+
+
+def _softmax_loss(prob: _SoftmaxProblem, gamma: float, ignore_index: int, reduction: str,
+                  fast: bool = True) -> Tensor:
+    """sum_c v_c f(log p_c) per position (see ``reference.losses.softmax_problem``), reduced as F.cross_entropy.
+
+    ``fast``: take :func:`_fast.softmax_index_loss` where it applies (its second derivative comes from here)."""
     x, t, w, e = prob.x, prob.target, prob.weight, prob.e
     num_classes = x.shape[1]
     if not prob.is_index:
@@ -229,6 +243,10 @@ def _softmax_loss(prob: _SoftmaxProblem, gamma: float, ignore_index: int, reduct
         phi = _phi(torch.log_softmax(x, dim=1), gamma)
         return reduce(_weighted_terms(v, phi).sum(dim=1), reduction)
     flat_w = None if w is None else w.reshape(-1)
+    if fast and _fast_softmax_applies(prob, gamma):
+        def general(z: Tensor) -> Tensor:
+            return _softmax_loss(prob._replace(x=z), gamma, ignore_index, "none", fast=False)
+        return _fast.softmax_index_loss(x, t, gamma, e, flat_w, ignore_index, reduction, general)
     if gamma == 0 and prob.builtin:  # PyTorch's own kernel has exactly these semantics
         return F.cross_entropy(x, t, weight=flat_w, ignore_index=ignore_index, reduction=reduction,
                                label_smoothing=e)
@@ -437,7 +455,11 @@ class _HardSigmoidFocal(torch.autograd.Function):
         return grad * torch.addcmul(d, y, d, value=-2), None, None, None  # (1 - 2y) d
 
 
-def _sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None, hard: bool) -> Tensor:
+def _sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None, hard: bool, fast: bool = True) -> Tensor:
+    """``fast``: 0/1 targets take :func:`_fast.hard_sigmoid_focal` (second derivatives through _HardSigmoidFocal),
+    unless gamma is below the compute dtype's smallest normal (it rounds to 0 there)."""
+    if fast and hard and (gamma == 0 or gamma >= torch.finfo(x.dtype).tiny):
+        return _fast.hard_sigmoid_focal(x, y, gamma, alpha, lambda z: _sigmoid_focal(z, y, gamma, alpha, True, False))
     fn = _HardSigmoidFocal if hard else _SigmoidFocal
     out: Tensor = fn.apply(x, y, gamma, alpha)  # type: ignore[no-untyped-call]
     return out
@@ -568,9 +590,26 @@ def soft_f1_loss(logits: Tensor, target: Tensor, *, beta: float = 1.0, average: 
     """
     func = "soft_f1_loss"
     _check_soft_f1_options(func, beta, average, multilabel, ignore_index, eps, validate_args)
+    x = _logits(func, logits)
+    t = C.as_tensor(func, "target", target)
+    if not multilabel and x.ndim == 2 and is_index(func, t, "an integer or floating dtype"):
+        t = _index_target(func, t, x, ignore_index, validate_args)  # 2-D, class indices: the closed form (_fast)
+
+        def general(z: Tensor) -> Tensor:
+            return _soft_f1(func, z, t, beta, average, False, ignore_index, eps, False)
+        loss = _fast.soft_f1_index(x.to(compute_dtype(x)), t, float(beta), float(eps), average == "micro",
+                                   ignore_index, general)
+    else:
+        loss = _soft_f1(func, x, t, beta, average, multilabel, ignore_index, eps, validate_args)
+    return loss.to(x.dtype)
+
+
+def _soft_f1(func: str, logits: Tensor, target: Tensor, beta: float, average: str, multilabel: bool,
+             ignore_index: int, eps: float, validate_args: bool) -> Tensor:
+    """1 - F_beta from the soft counts of :func:`_soft_counts`, in the compute dtype."""
     tp, fp, fn = _soft_counts(func, logits, target, multilabel, ignore_index, validate_args)
     if average == "micro":
         tp, fp, fn = tp.sum(dim=0, keepdim=True), fp.sum(dim=0, keepdim=True), fn.sum(dim=0, keepdim=True)
     b2 = float(beta) ** 2
     f = (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp + float(eps))
-    return (1.0 - f.mean()).to(logits.dtype)
+    return 1.0 - f.mean()
