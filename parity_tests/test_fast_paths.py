@@ -319,3 +319,34 @@ def test_fast_paths_are_twice_differentiable(call):
     x = torch.randn(3, 4, dtype=torch.float64, generator=gen, requires_grad=True)
     t = torch.tensor([0, 3, 1])
     assert gradgradcheck(lambda z: call(z, t), (x,))
+
+
+def test_ignored_rows_do_not_count_even_if_nan():
+    """An ignored row leaves every count unchanged, whatever its logits (the general path's convention): the
+    loss and the other rows' gradients equal those of the batch without that row."""
+    x = torch.tensor([[1.0, 2.0, 0.5], [np.nan, np.inf, 0.0], [0.3, -1.0, 2.0]], dtype=torch.float64)
+    t = torch.tensor([1, -100, 2])
+    fast = _value_and_grad(lambda z: tim.soft_f1_loss(z, t), x)
+    kept = _value_and_grad(lambda z: tim.soft_f1_loss(z, t[[0, 2]]), x[[0, 2]])
+    assert float(fast[0]) == pytest.approx(float(kept[0]), rel=1e-15)
+    torch.testing.assert_close(fast[1][[0, 2]], kept[1], rtol=1e-13, atol=1e-15)
+    assert fast[1][1].tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, t, y: tim.softmax_cross_entropy(x, t, label_smoothing=0.1, weight=torch.tensor([0.5, 1.0, 2.0, 1.0, 1.0])),
+    lambda x, t, y: tim.focal_loss(x, t, gamma=0.5, weight=torch.tensor([0.5, 1.0, 2.0, 1.0, 1.0])),
+    lambda x, t, y: tim.soft_f1_loss(x, t),
+    lambda x, t, y: tim.soft_f1_loss(x, t, average="micro"),
+    lambda x, t, y: tim.sigmoid_focal_loss(x, y),
+])
+def test_fast_paths_ignore_autocast(call):
+    """The fast paths compute in float32 inside a CPU autocast (bfloat16) region too: values and gradients
+    are bit-identical to those outside it."""
+    x, t, y = _common_case()
+    outside = _value_and_grad(lambda z: call(z, t, y), x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        inside = _value_and_grad(lambda z: call(z, t, y), x)
+    for a, b in zip(inside, outside):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a, b, rtol=0, atol=0)

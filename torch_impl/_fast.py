@@ -40,6 +40,12 @@ def _second_order(ctx: FunctionCtx, grad: Tensor) -> Tensor:
     return dx
 
 
+def _matvec(m: Tensor, v: Tensor) -> Tensor:
+    """m @ v in the inputs' dtype also inside an autocast region (which would run it in 16 bits)."""
+    with torch.autocast(m.device.type, enabled=False):
+        return torch.mv(m, v)
+
+
 # ----------------------------------------------------------------------------- softmax CE / focal, index targets
 class SoftmaxIndexLoss(torch.autograd.Function):
     r"""Per-row l_i = w_{t_i} f(u_{i,t_i}) (1 - e) - (e / C) sum_c w_c u_{i,c} (0 for ignored rows).
@@ -69,7 +75,7 @@ class SoftmaxIndexLoss(torch.autograd.Function):
             phi = -(pw * u_t)
         loss = torch.where(w_t == 0, 0.0, w_t * phi)  # a zero weight gives 0 also against phi = inf
         if e:
-            smooth = lsm.sum(dim=1) if weight is None else lsm @ weight
+            smooth = lsm.sum(dim=1) if weight is None else _matvec(lsm, weight)
             loss = loss.mul_(1 - e).sub_(torch.where(keep, smooth, 0.0), alpha=e / x.shape[1])
         ctx.save_for_backward(x, lsm, safe_t, keep, w_t, u_t, q, pw, weight)  # type: ignore[arg-type]
         ctx.gamma, ctx.e, ctx.general = gamma, e, general  # type: ignore[attr-defined]
@@ -125,28 +131,29 @@ class SoftF1Index(torch.autograd.Function):
     With n_c = #{kept i: t_i = c}, S_c = sum_{kept i} p_ic, TP_c = sum_{kept i: t_i = c} p_ic:
     FN = n - TP and FP = S - TP, so D_c = (1 + b^2) TP_c + b^2 FN_c + FP_c + eps = b^2 n_c + S_c + eps and
     F_c = (1 + b^2) TP_c / D_c (micro: the counts summed over classes first, K = 1 below; else K = C).
-    dL/dp_ic = [kept i] (A_c + [t_i = c] B_c),  A = F / (K D),  B = -(1 + b^2) / (K D); through softmax
-        dL/dx_ij = p_ij ([kept i] A_j - r_i) + [j = t_i] [kept i] p_ij B_j,  r_i = [kept i] (sum_k p_ik A_k + p_it B_t)
+    dL/dp_ic = [kept i] (A_c + [t_i = c] B_c),  A = F / (K D),  B = -(1 + b^2) / (K D); through softmax, with
+    P set to 0 on ignored rows (kept for backward: one N x C)
+        dL/dx_ij = P_ij (A_j - r_i) + [j = t_i] P_ij B_j,  r_i = sum_k P_ik A_k + P_it B_t
     """
 
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, t: Tensor, beta: float, eps: float, micro: bool, ignore_index: int,
                 general: General) -> Tensor:
         num_classes = x.shape[1]
-        p = torch.softmax(x, dim=1)
         keep = t != ignore_index
+        p = torch.softmax(x, dim=1).masked_fill_(~keep.unsqueeze(1), 0.0)  # ignored rows: 0, even if NaN
         safe_t = torch.where(keep, t, 0)
         kept = keep.to(p.dtype)
-        p_t = p.gather(1, safe_t.unsqueeze(1)).squeeze(1).mul_(kept)
+        p_t = p.gather(1, safe_t.unsqueeze(1)).squeeze(1)
         tp = p.new_zeros(num_classes).index_add_(0, safe_t, p_t)
         n = p.new_zeros(num_classes).index_add_(0, safe_t, kept)
-        s = kept @ p
+        s = _matvec(p.t(), kept)  # column sums (a matrix-vector product is faster than sum(0) for short rows)
         b2 = beta * beta
         if micro:
             tp, n, s = tp.sum().unsqueeze(0), n.sum().unsqueeze(0), s.sum().unsqueeze(0)
         d = n.mul_(b2).add_(s).add_(eps)
         f = tp.mul_(1 + b2).div_(d)
-        ctx.save_for_backward(x, p, safe_t, kept, p_t, f, d)
+        ctx.save_for_backward(x, p, safe_t, p_t, f, d)
         ctx.beta, ctx.general = beta, general  # type: ignore[attr-defined]
         return 1 - f.mean()
 
@@ -154,17 +161,16 @@ class SoftF1Index(torch.autograd.Function):
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None, None, None, None]:
         if torch.is_grad_enabled():
             return _second_order(ctx, grad), None, None, None, None, None, None
-        _, p, safe_t, kept, p_t, f, d = ctx.saved_tensors  # type: ignore[attr-defined]
+        _, p, safe_t, p_t, f, d = ctx.saved_tensors  # type: ignore[attr-defined]
         num_classes = p.shape[1]
         k = f.numel()
         a = (f / (k * d)).mul_(grad)
         b = d.reciprocal().mul_(grad * (-(1 + ctx.beta ** 2) / k))  # type: ignore[attr-defined]
         if k == 1:
             a, b = a.expand(num_classes), b.expand(num_classes)
-        pb = p_t * b[safe_t]  # zero on ignored rows (p_t is)
-        r = torch.mv(p, a).mul_(kept).add_(pb)
-        dx = torch.addr(r.unsqueeze(1).expand(-1, num_classes), kept, a, beta=-1)  # [kept i] a_j - r_i
-        dx.mul_(p)
+        pb = p_t * b[safe_t]
+        r = _matvec(p, a).add_(pb)
+        dx = torch.sub(a.unsqueeze(0), r.unsqueeze(1)).mul_(p)  # p is 0 on ignored rows
         return dx.scatter_add_(1, safe_t.unsqueeze(1), pb.unsqueeze(1)), None, None, None, None, None, None
 
 
