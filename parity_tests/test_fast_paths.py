@@ -334,7 +334,8 @@ def test_ignored_rows_do_not_count_even_if_nan():
 
 
 @pytest.mark.parametrize("call", [
-    lambda x, t, y: tim.softmax_cross_entropy(x, t, label_smoothing=0.1, weight=torch.tensor([0.5, 1.0, 2.0, 1.0, 1.0])),
+    lambda x, t, y: tim.softmax_cross_entropy(x, t, label_smoothing=0.1,
+                                              weight=torch.tensor([0.5, 1.0, 2.0, 1.0, 1.0])),
     lambda x, t, y: tim.focal_loss(x, t, gamma=0.5, weight=torch.tensor([0.5, 1.0, 2.0, 1.0, 1.0])),
     lambda x, t, y: tim.soft_f1_loss(x, t),
     lambda x, t, y: tim.soft_f1_loss(x, t, average="micro"),

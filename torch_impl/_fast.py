@@ -181,10 +181,12 @@ def soft_f1_index(x: Tensor, t: Tensor, beta: float, eps: float, micro: bool, ig
 
 
 # ----------------------------------------------------------------------------- sigmoid focal, 0/1 targets
-def _between(y: Tensor, at_zero: float, at_one: float, out: Tensor) -> Tensor:
+def _between(y: Tensor, at_zero: float | Tensor, at_one: float | Tensor, out: Tensor | None = None) -> Tensor:
     """at_zero where y = 0, at_one where y = 1, exactly: torch.lerp returns its end points exactly at weights 0
     and 1 (no at_zero + (at_one - at_zero) y cancellation, e.g. for alpha_t at alpha = 1e-7), in one pass."""
-    return torch.lerp(y.new_full((), at_zero), y.new_full((), at_one), y, out=out)
+    start = at_zero if isinstance(at_zero, Tensor) else y.new_full((), at_zero)
+    end = at_one if isinstance(at_one, Tensor) else y.new_full((), at_one)
+    return torch.lerp(start, end, y, out=out)
 
 
 class HardSigmoidFocal(torch.autograd.Function):
@@ -200,7 +202,7 @@ class HardSigmoidFocal(torch.autograd.Function):
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, y: Tensor, gamma: float, alpha: float | None,
                 general: General) -> Tensor:
-        work = y.mul(2.0).sub_(1.0).mul_(x)  # -r = (2y - 1) x; a product, not x - 2 y x (inf - inf at x = inf)
+        work = _between(y, -1.0, 1.0).mul_(x)  # -r = (2y - 1) x; a product, not x - 2 y x (inf - inf at x = inf)
         loss = F.logsigmoid(work).neg_()  # ce
         if gamma != 0:  # q^gamma; where it underflows, so does ce (ce ~ q as r -> -inf)
             loss.mul_(work.neg_().sigmoid_().pow_(gamma))
@@ -217,17 +219,21 @@ class HardSigmoidFocal(torch.autograd.Function):
         x, y = ctx.saved_tensors  # type: ignore[attr-defined]
         gamma: float = ctx.gamma  # type: ignore[attr-defined]
         alpha: float | None = ctx.alpha  # type: ignore[attr-defined]
-        work = y.mul(-2.0).add_(1.0).mul_(x)  # r = (1 - 2y) x
+        work = _between(y, 1.0, -1.0).mul_(x)  # r = (1 - 2y) x
         q = torch.sigmoid(work)
         if gamma == 0:
             d = q
         else:
             ce = F.logsigmoid(work.neg_())  # -ce
             tail = work.sigmoid_().mul_(ce).neg_().nan_to_num_(nan=0.0)  # (1 - q) ce; 0 * inf -> 0 at r = +inf
-            d = tail.mul_(gamma).add_(q).mul_(q.pow_(gamma))
+            d = torch.add(q, tail, alpha=gamma, out=tail).mul_(q.pow_(gamma))
             work = ce
-        sign = _between(y, 1.0, -1.0, work) if alpha is None else _between(y, 1 - alpha, -alpha, work)
-        return d.mul_(sign).mul_(grad), None, None, None, None  # sign = (1 - 2y) alpha_t
+        # (1 - 2y) alpha_t, times the incoming gradient when it is one value broadcast (the "mean"/"sum" case)
+        pos, neg = (1.0, -1.0) if alpha is None else (1 - alpha, -alpha)
+        if grad.numel() > 0 and not any(grad.stride()):
+            g = grad.reshape(-1)[0]
+            return d.mul_(_between(y, g * pos, g * neg, work)), None, None, None, None
+        return d.mul_(_between(y, pos, neg, work)).mul_(grad), None, None, None, None
 
 
 def hard_sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None, general: General) -> Tensor:
