@@ -145,9 +145,13 @@ class SoftF1Index(torch.autograd.Function):
         safe_t = torch.where(keep, t, 0)
         kept = keep.to(p.dtype)
         p_t = p.gather(1, safe_t.unsqueeze(1)).squeeze(1)
-        tp = p.new_zeros(num_classes).index_add_(0, safe_t, p_t)
-        n = p.new_zeros(num_classes).index_add_(0, safe_t, kept)
-        s = _matvec(p.t(), kept)  # column sums (a matrix-vector product is faster than sum(0) for short rows)
+        # per-class sums over N rows: index_add_ adds in sequence (relative error ~ N eps in float32), so it
+        # accumulates in float64 (not on MPS, which has none); p.sum(0) sums pairwise (a matrix-vector product
+        # would be faster, but it too adds in sequence)
+        acc = p.dtype if x.device.type == "mps" else torch.float64
+        tp = torch.zeros(num_classes, dtype=acc, device=p.device).index_add_(0, safe_t, p_t.to(acc)).to(p.dtype)
+        n = p.new_zeros(num_classes).index_add_(0, safe_t, kept)  # integers: exact below 2**24 per class
+        s = p.sum(dim=0)
         b2 = beta * beta
         if micro:
             tp, n, s = tp.sum().unsqueeze(0), n.sum().unsqueeze(0), s.sum().unsqueeze(0)
