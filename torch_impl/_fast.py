@@ -62,22 +62,26 @@ class SoftmaxIndexLoss(torch.autograd.Function):
     def forward(ctx: FunctionCtx, x: Tensor, t: Tensor, gamma: float, e: float, weight: Tensor | None,
                 ignore_index: int, general: General) -> Tensor:
         lsm = torch.log_softmax(x, dim=1)
-        keep = t != ignore_index
-        safe_t = torch.where(keep, t, 0)
+        ignored = t == ignore_index
+        safe_t = t.masked_fill(ignored, 0)
         u_t = lsm.gather(1, safe_t.unsqueeze(1)).squeeze(1)
-        w_t = keep.to(x.dtype) if weight is None else torch.where(keep, weight[safe_t], 0.0)
         if gamma == 0:
             q = pw = u_t  # placeholders, unused by backward when gamma = 0
-            phi = -u_t
+            loss = u_t.neg()
         else:
             q = torch.expm1(u_t).neg_()
             pw = q.pow(gamma)
-            phi = -(pw * u_t)
-        loss = torch.where(w_t == 0, 0.0, w_t * phi)  # a zero weight gives 0 also against phi = inf
+            loss = torch.mul(pw, u_t).neg_()
+        if weight is None:
+            w_t = None
+            loss.masked_fill_(ignored, 0.0)
+        else:
+            w_t = weight[safe_t].masked_fill_(ignored, 0.0)
+            loss = torch.where(w_t == 0, 0.0, loss.mul_(w_t))  # a zero weight gives 0 also against -log p_t = inf
         if e:
             smooth = lsm.sum(dim=1) if weight is None else _matvec(lsm, weight)
-            loss = loss.mul_(1 - e).sub_(torch.where(keep, smooth, 0.0), alpha=e / x.shape[1])
-        ctx.save_for_backward(x, lsm, safe_t, keep, w_t, u_t, q, pw, weight)  # type: ignore[arg-type]
+            loss = loss.mul_(1 - e).sub_(smooth.masked_fill_(ignored, 0.0), alpha=e / x.shape[1])
+        ctx.save_for_backward(x, lsm, safe_t, ignored, w_t, u_t, q, pw, weight)  # type: ignore[arg-type]
         ctx.gamma, ctx.e, ctx.general = gamma, e, general  # type: ignore[attr-defined]
         return loss
 
@@ -85,19 +89,22 @@ class SoftmaxIndexLoss(torch.autograd.Function):
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None, None, None, None]:
         if torch.is_grad_enabled():
             return _second_order(ctx, grad), None, None, None, None, None, None
-        _, lsm, safe_t, keep, w_t, u_t, q, pw, weight = ctx.saved_tensors  # type: ignore[attr-defined]
+        _, lsm, safe_t, ignored, w_t, u_t, q, pw, weight = ctx.saved_tensors  # type: ignore[attr-defined]
         gamma: float = ctx.gamma  # type: ignore[attr-defined]
         e: float = ctx.e  # type: ignore[attr-defined]
         if gamma == 0:
-            a = w_t * grad * (e - 1)
+            a = grad * (e - 1)
+        else:  # p u / (1 - p) = u e^u / q: NaN exactly at q = 0 (limit -1) and at u = -inf (limit 0)
+            ratio = torch.where(q == 0, -1.0, torch.exp(u_t).mul_(u_t).div_(q))
+            a = ratio.masked_fill_(u_t == -math.inf, 0.0).mul_(gamma).sub_(1).mul_(pw).mul_(grad)
+        if w_t is None:
+            a.masked_fill_(ignored, 0.0)
         else:
-            ratio = torch.where(q == 0, -1.0, u_t * torch.exp(u_t) / q)
-            ratio = torch.where(u_t == -math.inf, 0.0, ratio)
-            a = (w_t * grad).mul_(pw).mul_(ratio.mul_(gamma).sub_(1))
+            a.mul_(w_t)
         num_classes = lsm.shape[1]
         dx = torch.exp(lsm)
         if e:
-            b = torch.where(keep, grad, 0.0).mul_(e / num_classes)
+            b = grad.masked_fill(ignored, 0.0).mul_(e / num_classes)
             total = num_classes if weight is None else weight.sum()
             dx.mul_((b * total - a).unsqueeze(1))
             if weight is None:
