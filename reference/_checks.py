@@ -170,16 +170,18 @@ def check_values_in(func: str, name: str, x: NDArray[Any], lower: float, upper: 
         report_range(func, name, x.min().item(), x.max().item(), lower, upper, what)
 
 
-def check_class_indices(func: str, name: str, target: NDArray[np.int64], num_classes: int,
+def check_class_indices(func: str, name: str, target: NDArray[np.int64], num_classes: int | None,
                         ignore_index: int | None) -> None:
-    """Every entry is a class index in ``[0, num_classes - 1]`` or equals ``ignore_index``."""
+    """Every entry is a class index in ``[0, num_classes - 1]`` (``>= 0`` if ``num_classes`` is None) or equals
+    ``ignore_index``."""
     kept = target if ignore_index is None else target[target != ignore_index]
     if kept.size == 0:
         return
-    what = f"class indices in [0, {num_classes - 1}]"
+    what = "class indices >= 0" if num_classes is None else f"class indices in [0, {num_classes - 1}]"
     if ignore_index is not None:
         what += f" or ignore_index {ignore_index}"
-    report_range(func, name, int(kept.min()), int(kept.max()), 0, num_classes - 1, what)
+    upper = float("inf") if num_classes is None else num_classes - 1
+    report_range(func, name, int(kept.min()), int(kept.max()), 0, upper, what)
 
 
 # ----------------------------------------------------------------------------- metrics

@@ -106,11 +106,7 @@ def sigmoid_focal_loss_grad(logits: ArrayLike, target: ArrayLike, *, gamma: floa
     number of elements.
     """
     func = "sigmoid_focal_loss"
-    C.check_nonnegative(func, "gamma", gamma)
-    if alpha is not None:
-        C.check_unit_interval(func, "alpha", alpha)
-    C.check_reduction(func, reduction)
-    C.check_bool(func, "validate_args", validate_args)
+    L._check_sigmoid_focal_options(func, gamma, alpha, reduction, validate_args)
     x, y = L.binary_problem(func, logits, target, validate_args)
     g = float(gamma)
     alpha_t, q, modulator, ce = L.sigmoid_focal_terms(x, y, g, alpha)
@@ -139,12 +135,7 @@ def soft_f1_loss_grad(logits: ArrayLike, target: ArrayLike, *, beta: float = 1.0
         sigmoid: dL/dx_{i,k} = G_{i,k} P_{i,k} (1 - P_{i,k})
     """
     func = "soft_f1_loss"
-    C.check_positive(func, "beta", beta)
-    C.check_in(func, "average", average, ("macro", "micro"))
-    C.check_bool(func, "multilabel", multilabel)
-    C.check_int(func, "ignore_index", ignore_index)
-    C.check_nonnegative(func, "eps", eps)
-    C.check_bool(func, "validate_args", validate_args)
+    L._check_soft_f1_options(func, beta, average, multilabel, ignore_index, eps, validate_args)
     counts = L.soft_counts(func, logits, target, multilabel, ignore_index, validate_args)
     tp, fp, fn = L.pooled(counts, average)
     a = 1.0 + float(beta) ** 2

@@ -41,6 +41,23 @@ def _check_softmax_options(func: str, ignore_index: Any, label_smoothing: Any, s
     C.check_reduction(func, reduction)
     C.check_bool(func, "validate_args", validate_args)
 
+def _check_sigmoid_focal_options(func: str, gamma: Any, alpha: Any, reduction: Any, validate_args: Any) -> None:
+    C.check_nonnegative(func, "gamma", gamma)
+    if alpha is not None:
+        C.check_unit_interval(func, "alpha", alpha)
+    C.check_reduction(func, reduction)
+    C.check_bool(func, "validate_args", validate_args)
+
+
+def _check_soft_f1_options(func: str, beta: Any, average: Any, multilabel: Any, ignore_index: Any, eps: Any,
+                           validate_args: Any) -> None:
+    C.check_positive(func, "beta", beta)
+    C.check_in(func, "average", average, ("macro", "micro"))
+    C.check_bool(func, "multilabel", multilabel)
+    C.check_int(func, "ignore_index", ignore_index)
+    C.check_nonnegative(func, "eps", eps)
+    C.check_bool(func, "validate_args", validate_args)
+
 
 def _logits(func: str, logits: ArrayLike) -> Float:
     x = C.as_float(func, "logits", logits)
@@ -264,11 +281,7 @@ def sigmoid_focal_loss(logits: ArrayLike, target: ArrayLike, *, gamma: float = 2
         0.6931471805599453
     """
     func = "sigmoid_focal_loss"
-    C.check_nonnegative(func, "gamma", gamma)
-    if alpha is not None:
-        C.check_unit_interval(func, "alpha", alpha)
-    C.check_reduction(func, reduction)
-    C.check_bool(func, "validate_args", validate_args)
+    _check_sigmoid_focal_options(func, gamma, alpha, reduction, validate_args)
     x, y = binary_problem(func, logits, target, validate_args)
     alpha_t, _, modulator, ce = sigmoid_focal_terms(x, y, float(gamma), alpha)
     return reduce(alpha_t * modulator * ce, reduction)
@@ -363,12 +376,7 @@ def soft_f1_loss(logits: ArrayLike, target: ArrayLike, *, beta: float = 1.0, ave
         0.666667
     """
     func = "soft_f1_loss"
-    C.check_positive(func, "beta", beta)
-    C.check_in(func, "average", average, ("macro", "micro"))
-    C.check_bool(func, "multilabel", multilabel)
-    C.check_int(func, "ignore_index", ignore_index)
-    C.check_nonnegative(func, "eps", eps)
-    C.check_bool(func, "validate_args", validate_args)
+    _check_soft_f1_options(func, beta, average, multilabel, ignore_index, eps, validate_args)
     tp, fp, fn = pooled(soft_counts(func, logits, target, multilabel, ignore_index, validate_args), average)
     b2 = float(beta) ** 2
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -69,20 +69,13 @@ def _predicted_classes(func: str, preds: ArrayLike, target: ArrayLike, num_class
         C.check_same_shape(func, "preds", p.shape, "target", t.shape)
     if validate_args and num_classes is None:
         if not scores:
-            _check_nonnegative_indices(func, "preds", p, None)
-        _check_nonnegative_indices(func, "target", t, ignore_index)
+            C.check_class_indices(func, "preds", p, None, None)
+        C.check_class_indices(func, "target", t, None, ignore_index)
     elif validate_args and num_classes is not None:
         if not scores:
             C.check_class_indices(func, "preds", p, num_classes, None)
         C.check_class_indices(func, "target", t, num_classes, ignore_index)
     return p.astype(np.int64, copy=False), t
-
-
-def _check_nonnegative_indices(func: str, name: str, x: NDArray[np.int64], ignore_index: int | None) -> None:
-    kept = x if ignore_index is None else x[x != ignore_index]
-    if kept.size:
-        what = "class indices >= 0" + ("" if ignore_index is None else f" or ignore_index {ignore_index}")
-        C.report_range(func, name, int(kept.min()), int(kept.max()), 0, float("inf"), what)
 
 
 # ----------------------------------------------------------------------------- counts

@@ -180,8 +180,10 @@ def check_values_in(func: str, name: str, x: Tensor, lower: float, upper: float,
         report_range(func, name, low, high, lower, upper, what)
 
 
-def check_class_indices(func: str, name: str, target: Tensor, num_classes: int, ignore_index: int | None) -> None:
-    """Every entry is a class index in ``[0, num_classes - 1]`` or equals ``ignore_index``."""
+def check_class_indices(func: str, name: str, target: Tensor, num_classes: int | None,
+                        ignore_index: int | None) -> None:
+    """Every entry is a class index in ``[0, num_classes - 1]`` (``>= 0`` if ``num_classes`` is None) or equals
+    ``ignore_index``."""
     if target.numel() == 0:
         return
     t = target.long()
@@ -194,10 +196,11 @@ def check_class_indices(func: str, name: str, target: Tensor, num_classes: int, 
     low, high, any_kept = stats.tolist()
     if not any_kept:
         return
-    what = f"class indices in [0, {num_classes - 1}]"
+    what = "class indices >= 0" if num_classes is None else f"class indices in [0, {num_classes - 1}]"
     if ignore_index is not None:
         what += f" or ignore_index {ignore_index}"
-    report_range(func, name, low, high, 0, num_classes - 1, what)
+    upper = float("inf") if num_classes is None else num_classes - 1
+    report_range(func, name, low, high, 0, upper, what)
 
 
 # ----------------------------------------------------------------------------- metrics

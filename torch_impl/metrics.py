@@ -75,29 +75,13 @@ def _predicted_classes(func: str, preds: Tensor, target: Tensor, num_classes: in
         C.check_same_shape(func, "preds", p.shape, "target", t.shape)
     if validate_args and num_classes is None:
         if not scores:
-            _check_nonnegative_indices(func, "preds", p, None)
-        _check_nonnegative_indices(func, "target", t, ignore_index)
+            C.check_class_indices(func, "preds", p, None, None)
+        C.check_class_indices(func, "target", t, None, ignore_index)
     elif validate_args and num_classes is not None:
         if not scores:
             C.check_class_indices(func, "preds", p, num_classes, None)
         C.check_class_indices(func, "target", t, num_classes, ignore_index)
     return p.long(), t.long()
-
-
-def _check_nonnegative_indices(func: str, name: str, x: Tensor, ignore_index: int | None) -> None:
-    if x.numel() == 0:
-        return
-    t = x.long()
-    if ignore_index is None:
-        stats = torch.stack([t.min(), t.max(), t.new_ones(())])
-    else:
-        keep = t != ignore_index
-        big = torch.iinfo(torch.int64).max
-        stats = torch.stack([t.masked_fill(~keep, big).min(), t.masked_fill(~keep, -big).max(), keep.any().long()])
-    low, high, any_kept = stats.tolist()  # one fused read-back
-    if any_kept:
-        what = "class indices >= 0" + ("" if ignore_index is None else f" or ignore_index {ignore_index}")
-        C.report_range(func, name, low, high, 0, float("inf"), what)
 
 
 # ----------------------------------------------------------------------------- counts
