@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import _checks as C
 from ._math import Result, log1mexp, log_sigmoid, log_softmax, reduce, sigmoid, softmax
-from .smoothing import smoothing_weight
+from .smoothing import one_hot, smoothing_weight
 
 __all__ = ["softmax_cross_entropy", "focal_loss", "sigmoid_focal_loss", "soft_f1_loss"]
 
@@ -104,8 +104,7 @@ def softmax_problem(func: str, logits: ArrayLike, target: ArrayLike, weight: Arr
             C.check_class_indices(func, "target", t, num_classes, ignore_index)
         kept = t != ignore_index
         safe_t = np.where(kept, t, 0)
-        one_hot = np.expand_dims(safe_t, 1) == np.arange(num_classes).reshape(_classes_first(w, x.ndim).shape)
-        v = wc * ((1.0 - e) * one_hot + e / num_classes) * np.expand_dims(kept, 1)
+        v = wc * ((1.0 - e) * one_hot(safe_t, num_classes) + e / num_classes) * np.expand_dims(kept, 1)
         return SoftmaxProblem(x, v, float(np.sum(w[safe_t] * kept)))
     if given.dtype.kind != "f":
         raise TypeError(f"{func}: `target` must have an integer or floating dtype; got {C.dtype_name(given.dtype)}.")
@@ -311,8 +310,7 @@ def soft_counts(func: str, logits: ArrayLike, target: ArrayLike, multilabel: boo
             C.check_class_indices(func, "target", t, num_classes, ignore_index)
         kept = t != ignore_index
         keep = np.expand_dims(kept, 1).astype(np.float64)
-        classes = np.arange(num_classes).reshape((1, num_classes) + (1,) * (x.ndim - 2))
-        y = (np.expand_dims(np.where(kept, t, 0), 1) == classes) * keep
+        y = one_hot(np.where(kept, t, 0), num_classes) * keep
     else:
         if given.dtype.kind not in "f":
             kinds = "a floating dtype (multilabel=True)" if multilabel else "an integer or floating dtype"

@@ -10,7 +10,7 @@ from . import _checks as C
 __all__ = ["smooth_labels"]
 
 
-def _one_hot(target: NDArray[np.int64], num_classes: int) -> NDArray[np.float64]:
+def one_hot(target: NDArray[np.int64], num_classes: int) -> NDArray[np.float64]:
     """Indices of shape ``(N, d1, ...)`` -> one-hot float64 of shape ``(N, K, d1, ...)``."""
     classes = np.arange(num_classes).reshape((1, num_classes) + (1,) * (target.ndim - 1))
     return np.asarray(np.expand_dims(target, 1) == classes, dtype=np.float64)
@@ -25,7 +25,7 @@ def target_distribution(func: str, target: ArrayLike, num_classes: int, validate
         C.check_ndim_at_least(func, "target", idx.shape, 1, "(N, d1, ...)")
         if validate_args:
             C.check_class_indices(func, "target", idx, num_classes, None)
-        return _one_hot(idx, num_classes)
+        return one_hot(idx, num_classes)
     if given.dtype.kind != "f":
         raise TypeError(f"{func}: `target` must have an integer or floating dtype; got {C.dtype_name(given.dtype)}.")
     probs = C.as_float(func, "target", given)
