@@ -504,14 +504,22 @@ def sigmoid_focal_loss(logits: Tensor, target: Tensor, *, gamma: float = 2.0, al
     x = C.as_float(func, "logits", logits)
     y = C.as_float(func, "target", target)
     _float_target(func, y, x)
+    work = compute_dtype(x)
+    g, a = float(gamma), None if alpha is None else float(alpha)
+    if not y.requires_grad and torch.promote_types(y.dtype, work) == work:  # y is exact in the compute dtype
+        # the compiled CPU kernel, where it applies and every target is 0 or 1 (so also in [0, 1])
+        xw, yw = x.to(work), y.to(work)
+        fused = _fast.kernel_sigmoid_focal(
+            xw, yw, g, a, reduction, lambda z: reduce(_sigmoid_focal(z, yw, g, a, True, False), reduction))
+        if fused is not None:
+            return fused.to(x.dtype)
     hard = False
     if validate_args:
         C.check_values_in(func, "target", y, 0.0, 1.0, "values in [0, 1]")
         # 0/1 targets (and no gradient wanted for them) take the one-variable closed form; found on the
         # validation's device sync, so validate_args=False never syncs and takes the general form
         hard = not y.requires_grad and bool(((y == 0) | (y == 1)).all())
-    work = compute_dtype(x)
-    loss = _sigmoid_focal(x.to(work), y.to(work), float(gamma), None if alpha is None else float(alpha), hard)
+    loss = _sigmoid_focal(x.to(work), y.to(work), g, a, hard)
     return reduce(loss, reduction).to(x.dtype)
 
 
