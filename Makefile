@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
 
 .PHONY: test bench venv clean
 
-$(VENV)/.installed-test: setup.cfg constraints.txt pyproject.toml
+$(VENV)/.installed-test: setup.cfg setup.py constraints.txt pyproject.toml torch_impl/csrc/sigmoid_focal.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) -e '.[test]'
 	touch $@

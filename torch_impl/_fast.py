@@ -13,8 +13,8 @@ derivative (``create_graph=True``) is taken through it, so Hessians are exactly 
   Keeps the softmax output (one N x C).
 - :class:`HardSigmoidFocal`: elementwise sigmoid focal loss for 0/1 targets in r = (1 - 2y) x.
   Keeps only the inputs.
-- :class:`KernelSigmoidFocal`: the same loss from the compiled CPU kernel (:mod:`torch_impl._kernel`), which
-  returns the value and the gradient of one fused pass.  Keeps that gradient (one N x C).
+- :class:`KernelSigmoidFocal`: the same loss from the compiled CPU kernel (:mod:`torch_impl._kernel`), one
+  fused pass for the value and one for the gradient.  Keeps only the inputs.
 """
 
 from __future__ import annotations
@@ -257,33 +257,33 @@ def hard_sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None, 
 
 
 class KernelSigmoidFocal(torch.autograd.Function):
-    """The value of the compiled kernel, with the gradient it computed alongside (``result.grad``, for the sum
-    of the elementwise losses): backward scales it by the incoming gradient (and 1/n for "mean").  The result
-    comes in a tuple, so that autograd sees fresh outputs, not inputs returned as they are."""
+    """Sigmoid focal loss for 0/1 targets from the compiled CPU kernel (:mod:`torch_impl._kernel`): the forward
+    pass evaluates the value, the backward pass the gradient times the incoming one, each in one fused pass.
+    Keeps only the inputs.  The value comes in a tuple, so that autograd sees a fresh output, not an input."""
 
     @staticmethod
-    def forward(ctx: FunctionCtx, x: Tensor, result: _kernel.KernelResult, scale: float, general: General) -> Tensor:
-        ctx.save_for_backward(x, result.grad)
-        ctx.scale, ctx.general = scale, general  # type: ignore[attr-defined]
-        return result.value
+    def forward(ctx: FunctionCtx, x: Tensor, y: Tensor, value: tuple[Tensor], gamma: float, alpha: float | None,
+                scale: float, general: General) -> Tensor:
+        ctx.save_for_backward(x, y)
+        ctx.gamma, ctx.alpha, ctx.scale, ctx.general = gamma, alpha, scale, general  # type: ignore[attr-defined]
+        return value[0]
 
     @staticmethod
-    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None]:
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None, None, None, None]:
         if torch.is_grad_enabled():
-            return _second_order(ctx, grad), None, None, None
-        kept: Tensor = ctx.saved_tensors[1]  # type: ignore[attr-defined]
-        scale: float = ctx.scale  # type: ignore[attr-defined]
-        return kept * (grad * scale if grad.dim() == 0 else grad), None, None, None
+            return _second_order(ctx, grad), None, None, None, None, None, None
+        x, y = ctx.saved_tensors  # type: ignore[attr-defined]
+        dx = _kernel.sigmoid_focal_grad(x, y, ctx.gamma, ctx.alpha, grad, ctx.scale)  # type: ignore[attr-defined]
+        return dx, None, None, None, None, None, None
 
 
 def kernel_sigmoid_focal(x: Tensor, y: Tensor, gamma: float, alpha: float | None, reduction: str,
                          general: General) -> Tensor | None:
     """The loss from the compiled kernel where it applies (see :func:`_kernel.sigmoid_focal`), else None.
     ``general`` is the differentiable formula with the same reduction (for second derivatives)."""
-    want_grad = torch.is_grad_enabled() and x.requires_grad
-    result = _kernel.sigmoid_focal(x.detach(), y, gamma, alpha, reduction, want_grad)
-    if result is None or not want_grad:
-        return None if result is None else result.value
+    value = _kernel.sigmoid_focal(x.detach(), y, gamma, alpha, reduction)
+    if value is None or not (torch.is_grad_enabled() and x.requires_grad):
+        return value
     scale = 1.0 / x.numel() if reduction == "mean" else 1.0
-    out: Tensor = KernelSigmoidFocal.apply(x, result, scale, general)  # type: ignore[no-untyped-call]
+    out: Tensor = KernelSigmoidFocal.apply(x, y, (value,), gamma, alpha, scale, general)  # type: ignore[no-untyped-call]
     return out

@@ -1,4 +1,4 @@
-/* Sigmoid focal loss for 0/1 targets, float32, one fused pass (value and closed-form gradient).
+/* Sigmoid focal loss for 0/1 targets, float32: value and closed-form gradient in one fused pass.
  *
  * Plain C (no Python or torch headers), loaded by torch_impl/_kernel.py through ctypes and called on the
  * data pointers of contiguous CPU tensors.  Per element, with s = 2y - 1, z = s x (so p_t = sigmoid(z)):
@@ -9,8 +9,8 @@
  * with p_t log p_t set to its limit 0 where p_t = 0 (z = -inf).  exp and log1p are evaluated here with
  * branch-free polynomials (relative error a few float32 ulp) so that the loop vectorises; every other
  * quantity is one rounding from them.  Sums are accumulated in double, one partial sum per thread.
- * A target other than exactly 0 or 1 stops the work (at the end of its block of 16): the caller then takes
- * the general path.
+ * A target other than exactly 0 or 1 stops the work (at the end of its block): the caller then takes the
+ * general path.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -22,7 +22,7 @@
 #define LOSSREF_CLONES
 #endif
 
-#define BLOCK 16 /* elements per inner loop: lane-wise partial sums, so the sum vectorises without reordering */
+#define BLOCK 64 /* elements per call of a block function */
 
 enum { GAMMA_0, GAMMA_1, GAMMA_2, GAMMA_3, GAMMA_ANY };
 
@@ -105,85 +105,101 @@ static inline Element element(float x, float y, float gamma, float alpha_pos, fl
     return out;
 }
 
+/* BLOCK elements of one gamma mode.  Every element, the tail's included, goes through this same machine code
+ * (not inlined), so elementwise results do not depend on where a thread's chunk starts. */
+#define DEFINE_BLOCK(name, mode)                                                                        \
+    LOSSREF_CLONES __attribute__((noinline)) static void name(                                         \
+        const float *restrict x, const float *restrict y, const float *restrict cot, float gamma,       \
+        float alpha_pos, float alpha_neg, float scale, float *restrict loss, float *restrict grad,      \
+        int *restrict bad) {                                                                            \
+        for (int j = 0; j < BLOCK; ++j) {                                                               \
+            const Element el = element(x[j], y[j], gamma, alpha_pos, alpha_neg, mode);                  \
+            loss[j] = el.loss;                                                                          \
+            grad[j] = el.grad * scale * cot[j];                                                         \
+            bad[j] = el.bad;                                                                            \
+        }                                                                                               \
+    }
+
+DEFINE_BLOCK(block_gamma_0, GAMMA_0)
+DEFINE_BLOCK(block_gamma_1, GAMMA_1)
+DEFINE_BLOCK(block_gamma_2, GAMMA_2)
+DEFINE_BLOCK(block_gamma_3, GAMMA_3)
+DEFINE_BLOCK(block_gamma_any, GAMMA_ANY)
+
+typedef void (*BlockFn)(const float *, const float *, const float *, float, float, float, float, float *, float *,
+                        int *);
+
+static const float ONES[BLOCK] = {[0 ... BLOCK - 1] = 1.0f};
+
 typedef struct {
     const float *x;
     const float *y;
     float *loss; /* elementwise losses, or NULL */
-    float *grad; /* elementwise gradient, or NULL */
+    float *grad; /* elementwise gradient (times scale and cot), or NULL */
+    const float *cot; /* elementwise factor of the gradient, or NULL */
     int64_t begin, end;
-    float gamma, alpha_pos, alpha_neg;
-    int mode;
+    float gamma, alpha_pos, alpha_neg, scale;
+    BlockFn block;
     double sum;
     int64_t bad;
 } Chunk;
 
-/* One block of BLOCK elements (fewer for the tail) into lane-wise partial sums. */
-static inline void run_block(Chunk *c, int64_t i, int n, const int mode, double *acc, int *bad) {
-    float lb[BLOCK], gb[BLOCK];
-    for (int j = 0; j < n; ++j) {
-        const Element el = element(c->x[i + j], c->y[i + j], c->gamma, c->alpha_pos, c->alpha_neg, mode);
-        lb[j] = el.loss;
-        gb[j] = el.grad;
-        acc[j] += (double)el.loss;
-        bad[j] += el.bad;
-    }
-    if (c->loss) memcpy(c->loss + i, lb, (size_t)n * sizeof(float));
-    if (c->grad) memcpy(c->grad + i, gb, (size_t)n * sizeof(float));
-}
-
-/* One function per gamma mode, so that the mode is a constant inside each loop. */
-#define DEFINE_CHUNK(name, mode)                                                    \
-    LOSSREF_CLONES static void name(Chunk *c) {                                    \
-        double acc[BLOCK] = {0};                                                    \
-        int bad[BLOCK] = {0};                                                       \
-        int64_t i = c->begin;                                                       \
-        int any_bad = 0;                                                            \
-        for (; i + BLOCK <= c->end && !any_bad; i += BLOCK) {                       \
-            run_block(c, i, BLOCK, mode, acc, bad);                                 \
-            for (int j = 0; j < BLOCK; ++j) any_bad |= bad[j];                      \
-        }                                                                           \
-        if (!any_bad) run_block(c, i, (int)(c->end - i), mode, acc, bad);           \
-        c->sum = 0.0;                                                               \
-        c->bad = 0;                                                                 \
-        for (int j = 0; j < BLOCK; ++j) {                                           \
-            c->sum += acc[j];                                                       \
-            c->bad += bad[j];                                                       \
-        }                                                                           \
-    }
-
-DEFINE_CHUNK(chunk_gamma_0, GAMMA_0)
-DEFINE_CHUNK(chunk_gamma_1, GAMMA_1)
-DEFINE_CHUNK(chunk_gamma_2, GAMMA_2)
-DEFINE_CHUNK(chunk_gamma_3, GAMMA_3)
-DEFINE_CHUNK(chunk_gamma_any, GAMMA_ANY)
-
+/* One thread's share: blocks of BLOCK elements (the last one zero-padded), lane-wise float64 partial sums,
+ * stopping at the first block that holds a target other than 0 or 1. */
 static void *run_chunk(void *arg) {
     Chunk *c = (Chunk *)arg;
-    switch (c->mode) {
-        case GAMMA_0: chunk_gamma_0(c); break;
-        case GAMMA_1: chunk_gamma_1(c); break;
-        case GAMMA_2: chunk_gamma_2(c); break;
-        case GAMMA_3: chunk_gamma_3(c); break;
-        default: chunk_gamma_any(c); break;
+    double acc[BLOCK] = {0};
+    float loss[BLOCK], grad[BLOCK], xs[BLOCK], ys[BLOCK], cs[BLOCK];
+    int bad[BLOCK];
+    c->bad = 0;
+    for (int64_t i = c->begin; i < c->end; i += BLOCK) {
+        const int m = c->end - i < BLOCK ? (int)(c->end - i) : BLOCK;
+        const float *xp = c->x + i, *yp = c->y + i, *cp = c->cot ? c->cot + i : ONES;
+        if (m < BLOCK) {
+            memset(xs, 0, sizeof xs);
+            memset(ys, 0, sizeof ys);
+            memcpy(cs, ONES, sizeof cs);
+            memcpy(xs, xp, (size_t)m * sizeof(float));
+            memcpy(ys, yp, (size_t)m * sizeof(float));
+            memcpy(cs, cp, (size_t)m * sizeof(float));
+            xp = xs;
+            yp = ys;
+            cp = cs;
+        }
+        c->block(xp, yp, cp, c->gamma, c->alpha_pos, c->alpha_neg, c->scale, loss, grad, bad);
+        int any_bad = 0;
+        for (int j = 0; j < m; ++j) {
+            acc[j] += (double)loss[j];
+            any_bad |= bad[j];
+        }
+        if (any_bad) {
+            c->bad = 1;
+            break;
+        }
+        if (c->loss) memcpy(c->loss + i, loss, (size_t)m * sizeof(float));
+        if (c->grad) memcpy(c->grad + i, grad, (size_t)m * sizeof(float));
     }
+    c->sum = 0.0;
+    for (int j = 0; j < BLOCK; ++j) c->sum += acc[j];
     return NULL;
 }
 
 #define MAX_THREADS 256
 
-/* Evaluates n elements on up to `threads` threads.  Writes the elementwise losses to `loss` and the gradient
- * to `grad` when they are not NULL, and the sum of the losses to *sum.  Returns 0 on success; a positive
- * count if a target is not exactly 0 or 1 (then the outputs are incomplete), or -1 if a thread could not be
- * started. */
-int64_t lossref_sigmoid_focal_f32(const float *x, const float *y, float *loss, float *grad, int64_t n,
-                                  double gamma, double alpha_pos, double alpha_neg, int threads, double *sum) {
+/* Evaluates n elements on up to `threads` threads.  Writes the elementwise losses to `loss` and
+ * scale * cot * dloss/dx (cot = 1 where it is NULL) to `grad` when they are not NULL, and the sum of the losses
+ * to *sum.  Returns 0 on success; a positive count if a target is not exactly 0 or 1 (then the outputs are
+ * incomplete), or -1 if a thread could not be started. */
+int64_t lossref_sigmoid_focal_f32(const float *x, const float *y, float *loss, float *grad, const float *cot,
+                                  int64_t n, double gamma, double alpha_pos, double alpha_neg, double scale,
+                                  int threads, double *sum) {
     Chunk chunks[MAX_THREADS];
     pthread_t ids[MAX_THREADS];
-    int mode = GAMMA_ANY;
-    if (gamma == 0.0) mode = GAMMA_0;
-    else if (gamma == 1.0) mode = GAMMA_1;
-    else if (gamma == 2.0) mode = GAMMA_2;
-    else if (gamma == 3.0) mode = GAMMA_3;
+    BlockFn block = block_gamma_any;
+    if (gamma == 0.0) block = block_gamma_0;
+    else if (gamma == 1.0) block = block_gamma_1;
+    else if (gamma == 2.0) block = block_gamma_2;
+    else if (gamma == 3.0) block = block_gamma_3;
     if (threads < 1) threads = 1;
     if (threads > MAX_THREADS) threads = MAX_THREADS;
     int started = 0, failed = 0;
@@ -193,12 +209,14 @@ int64_t lossref_sigmoid_focal_f32(const float *x, const float *y, float *loss, f
         c->y = y;
         c->loss = loss;
         c->grad = grad;
+        c->cot = cot;
         c->begin = n * t / threads;
         c->end = n * (t + 1) / threads;
         c->gamma = (float)gamma;
         c->alpha_pos = (float)alpha_pos;
         c->alpha_neg = (float)alpha_neg;
-        c->mode = mode;
+        c->scale = (float)scale;
+        c->block = block;
     }
     for (int t = 1; t < threads; ++t) { /* chunk 0 runs on the calling thread */
         if (pthread_create(&ids[t], NULL, run_chunk, &chunks[t]) != 0) {
