@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip install --disable-pip-version-check -q -c constraints.txt
 
 .PHONY: test bench venv clean
 
-$(VENV)/.installed-test: setup.cfg setup.py constraints.txt pyproject.toml torch_impl/csrc/sigmoid_focal.c
+$(VENV)/.installed-test: setup.cfg setup.py constraints.txt pyproject.toml $(wildcard torch_impl/csrc/*.c torch_impl/csrc/*.h)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) -e '.[test]'
 	touch $@

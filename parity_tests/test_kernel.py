@@ -1,9 +1,11 @@
-"""The compiled CPU kernel of the sigmoid focal loss (torch_impl/csrc/sigmoid_focal.c, torch_impl/_kernel.py).
+"""The compiled CPU kernels (torch_impl/csrc/*.c, loaded by torch_impl/_kernel.py): the sigmoid focal loss
+for 0/1 targets, and the row-wise softmax pieces of the index-target softmax losses (focal, CE + smoothing).
 
-Oracles: ``reference.losses.sigmoid_focal_loss`` / ``reference.gradients.sigmoid_focal_loss_grad`` in float64
-on the same float32 inputs, within the float32 rows of the table (values, gradients, every reduction, one
-thread and several); the PyTorch fast path and the general form of the same function (dispatch and
-fallback); closed-form limits at infinite logits; bit-identical elementwise results across thread counts.
+Oracles: ``reference.losses`` / ``reference.gradients`` in float64 on the same float32 inputs, within the
+float32 rows of the table (values, gradients, every reduction, one thread and several); ``torch.log_softmax``
+in float64 and its closed-form gradient; the PyTorch code paths of the same functions with the kernels
+switched off (what a build without a C compiler runs); closed-form limits at infinite logits; bit-identical
+results across thread counts.
 """
 
 from __future__ import annotations
@@ -209,13 +211,19 @@ def test_public_function_takes_the_kernel(monkeypatch, reduction, dtype):
     out /= 2  # a fresh output, not a view of the kernel's buffer
 
 
+def _switch_off(monkeypatch):
+    """What a build without a C compiler runs: no library, no kernel."""
+    for name in ("_LIB", "_SIGMOID_FOCAL", "_SOFTMAX_ROWS", "_SOFTMAX_GRAD"):
+        monkeypatch.setattr(_kernel, name, None)
+    assert not _kernel.available()
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_without_the_kernel_the_torch_path_gives_the_same(monkeypatch, reduction):
     """A build without a C compiler: the PyTorch fast path computes the same values and gradients."""
     x, y = _problem(2000, seed=9)
     with_kernel = _value_and_grad(lambda z: tim.sigmoid_focal_loss(z, y, reduction=reduction), x)
-    monkeypatch.setattr(_kernel, "_SIGMOID_FOCAL", None)
-    assert not _kernel.available()
+    _switch_off(monkeypatch)
     without = _value_and_grad(lambda z: tim.sigmoid_focal_loss(z, y, reduction=reduction), x)
     for a, b, kind in zip(with_kernel, without, ("value", "grad")):
         assert_parity(a, b.double().numpy(), dtype=torch.float32, kind=kind)
@@ -283,3 +291,176 @@ def test_target_changed_behind_autograd_is_reported():
     y.data[3] = 0.5
     with pytest.raises(RuntimeError, match="a target changed between forward and backward"):
         out.backward()
+
+
+# ----------------------------------------------------------------------------- softmax rows (focal, CE + smoothing)
+CLASS_COUNTS = [1, 2, 16, 17, 18, 255, 256, 257, 1000]  # side-by-side rows up to 256 classes, one row above
+
+
+def _logits(n: int, c: int, seed: int) -> torch.Tensor:
+    """Rows with a NaN, a +inf, all -inf, +-1e4 and 1e4 + small offsets (lost by max + log-sum rounding)."""
+    gen = torch.Generator().manual_seed(seed)
+    x = (torch.randn(n, c, generator=gen, dtype=torch.float64) * 5).float()
+    special = [float("nan"), float("inf")]
+    for i, v in enumerate(special):
+        x[i, c // 2] = v
+    x[2] = -float("inf")
+    x[3, 0], x[3, -1] = 1e4, -1e4
+    x[4] = 1e4 + torch.arange(c, dtype=torch.float32) * 0.125
+    return x
+
+
+@needs_kernel
+@pytest.mark.parametrize("c", CLASS_COUNTS)
+def test_softmax_rows_match_log_softmax(c):
+    """(x - max) - log_sum is torch.log_softmax in float64 within float32 rounding, row by row; NaN where
+    torch.log_softmax is NaN (a NaN, a +inf, a row of -inf); the weighted row sum likewise."""
+    n = 37  # not a multiple of the 16 rows processed side by side
+    x = _logits(n, c, seed=c)
+    w = torch.rand(c, generator=torch.Generator().manual_seed(1))
+    rows = _kernel.softmax_rows(x, w, smooth=True)
+    assert rows is not None and rows.smooth is not None
+    lsm = (x - rows.max[:, None]) - rows.log_sum[:, None]
+    expected = torch.log_softmax(x.double(), 1)
+    finite = ~torch.isnan(expected).any(1)
+    assert finite.tolist() == [False, False, False] + [True] * (n - 3)
+    assert torch.isnan(lsm[~finite]).all() and torch.isnan(rows.smooth[~finite]).all()
+    assert_parity(lsm[finite], expected[finite].numpy(), dtype=torch.float32)
+    assert_parity(rows.smooth[finite], (expected[finite] @ w.double()).numpy(), dtype=torch.float32)
+
+
+@needs_kernel
+@pytest.mark.parametrize("c", CLASS_COUNTS)
+@pytest.mark.parametrize("smoothing", [False, True])
+def test_softmax_grad_matches_closed_form(c, smoothing):
+    """dx_ij = softmax_ij k_i - b_i w_j + a_i [j = t_i], against float64 torch on the same rows."""
+    n = 37
+    x = _logits(n, c, seed=c + 1)[5:]  # finite rows only
+    gen = torch.Generator().manual_seed(c)
+    w = torch.rand(c, generator=gen)
+    k, a, b = (torch.randn(n - 5, generator=gen) for _ in range(3))
+    t = torch.randint(0, c, (n - 5,), generator=gen)
+    rows = _kernel.softmax_rows(x, w, smooth=False)
+    assert rows is not None
+    dx = _kernel.softmax_grad(x, w, (rows.max, rows.log_sum), k, a, b if smoothing else None, t)
+    p = torch.softmax(x.double(), 1)
+    expected = p * k.double()[:, None] - (b.double()[:, None] * w.double()[None] if smoothing else 0.0)
+    expected[torch.arange(n - 5), t] += a.double()
+    assert_parity(dx, expected.numpy(), dtype=torch.float32, kind="grad")
+
+
+@needs_kernel
+@pytest.mark.parametrize("c", [18, 1000])
+@pytest.mark.parametrize("threads", [2, 3])
+def test_softmax_kernels_are_the_same_on_any_thread_count(c, threads):
+    n = 4 * _kernel.MIN_PER_THREAD // c + 21
+    x = _logits(n, c, seed=5)
+    t = torch.randint(0, c, (n,), generator=torch.Generator().manual_seed(5))
+    k = torch.linspace(-1.0, 1.0, n)
+    before = torch.get_num_threads()
+    results = []
+    try:
+        for count in (1, threads):
+            torch.set_num_threads(count)
+            rows = _kernel.softmax_rows(x, None, smooth=True)
+            assert rows is not None
+            results.append((*rows, _kernel.softmax_grad(x, None, (rows.max, rows.log_sum), k, k, k, t)))
+    finally:
+        torch.set_num_threads(before)
+    for one, many in zip(*results):
+        assert torch.equal(one.nan_to_num(0.5), many.nan_to_num(0.5))
+
+
+_SOFTMAX_CALLS = [
+    lambda z, t, w: tim.focal_loss(z, t),
+    lambda z, t, w: tim.focal_loss(z, t, gamma=0.5, weight=w, ignore_index=1, reduction="sum"),
+    lambda z, t, w: tim.softmax_cross_entropy(z, t, label_smoothing=0.1),
+    lambda z, t, w: tim.softmax_cross_entropy(z, t, label_smoothing=0.2, weight=w, ignore_index=0, reduction="none"),
+]
+
+
+@pytest.mark.parametrize("call", _SOFTMAX_CALLS)
+@pytest.mark.parametrize("c", [18, 300])
+def test_softmax_losses_without_the_kernel_give_the_same(monkeypatch, call, c):
+    gen = torch.Generator().manual_seed(c)
+    x = (torch.randn(200, c, generator=gen) * 4)
+    t = torch.randint(0, c, (200,), generator=gen)
+    w = torch.rand(c, generator=gen) + 0.1
+    with_kernel = _value_and_grad(lambda z: call(z, t, w), x)
+    _switch_off(monkeypatch)
+    without = _value_and_grad(lambda z: call(z, t, w), x)
+    for a, b, kind in zip(with_kernel, without, ("value", "grad")):
+        assert_parity(a, b.double().numpy(), dtype=torch.float32, kind=kind)
+
+
+@needs_kernel
+@pytest.mark.parametrize("call", _SOFTMAX_CALLS)
+def test_softmax_losses_take_the_kernel_and_keep_no_n_by_c_buffer(monkeypatch, call):
+    """float32 CPU (N, C) logits with class indices: the forward asks the kernel for the rows and keeps only
+    per-row tensors for the backward (the logits themselves are an input)."""
+    calls = []
+    original = _kernel.softmax_rows
+
+    def spy(*args, **kwargs):
+        out = original(*args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_kernel, "softmax_rows", spy)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 18, generator=gen, requires_grad=True)
+    t = torch.randint(0, 18, (64,), generator=gen)
+    out = call(x, t, torch.rand(18, generator=gen) + 0.1)
+    assert calls == [True]
+    todo, node = [out.grad_fn], None
+    while todo and node is None:  # breadth-first through the graph to the Function's node
+        current = todo.pop(0)
+        if type(current).__name__ == "SoftmaxIndexLossBackward":
+            node = current
+        todo += [nxt for nxt, _ in current.next_functions if nxt is not None]
+    assert node is not None
+    kept = [v for v in node.saved_tensors if v is not None and v.dim() == 2]
+    assert [v.data_ptr() for v in kept] == [x.data_ptr()]
+
+
+@needs_kernel
+def test_softmax_kernel_keeps_the_digits_of_large_logits():
+    """Logits near 1e4 that differ by 1/8: log p_t is (x_t - max) - log_sum, as log_softmax rounds it, not
+    x_t - (max + log_sum), which would lose everything below ulp(1e4) ~ 1e-3."""
+    x = (1e4 + torch.arange(18, dtype=torch.float32) * 0.125).repeat(4, 1)
+    t = torch.tensor([17, 0, 5, 9])
+    got = tim.focal_loss(x, t, gamma=0.0, reduction="none")
+    expected = -torch.log_softmax(x.double(), 1)[torch.arange(4), t]
+    assert_parity(got, expected.numpy(), dtype=torch.float32)
+
+
+@needs_kernel
+def test_kernels_run_on_torchs_openmp_pool():
+    """With torch's OpenMP backend (the Linux wheels) the kernels share its thread pool."""
+    if "OpenMP" not in torch.__config__.parallel_info():
+        pytest.skip("torch was built without OpenMP")
+    assert _kernel.SHARES_TORCH_THREADS
+
+
+@needs_kernel
+def test_own_threads_give_the_same_as_torchs_pool():
+    """The POSIX-thread fallback (no OpenMP runtime found) computes bit-identical results."""
+    x, y = _problem(3 * _kernel.MIN_PER_THREAD + 7, seed=14)
+    logits = _logits(3 * _kernel.MIN_PER_THREAD // 18 + 5, 18, seed=14)
+    before = torch.get_num_threads()
+
+    def run():
+        rows = _kernel.softmax_rows(logits, None, smooth=True)
+        assert rows is not None
+        return [_kernel.sigmoid_focal(x, y, 2.0, 0.25, "none"), *rows]
+
+    try:
+        torch.set_num_threads(3)
+        pooled = run()
+        _kernel._LIB.lossref_use_openmp(None, None, None)
+        own = run()
+    finally:
+        _kernel._share_torch_openmp(_kernel._LIB)
+        torch.set_num_threads(before)
+    for a, b in zip(pooled, own):
+        assert torch.equal(a.nan_to_num(0.5), b.nan_to_num(0.5))

@@ -7,7 +7,8 @@ derivative (``create_graph=True``) is taken through it, so Hessians are exactly 
 
 - :class:`SoftmaxIndexLoss`: per-row softmax cross-entropy (with uniform label smoothing) or focal loss
   (without smoothing) for 2-D logits ``(N, C)`` and class-index targets, with class weights and
-  ``ignore_index``.  Keeps log_softmax (one N x C, as ``F.cross_entropy`` does) and N-vectors.
+  ``ignore_index``.  Keeps log_softmax (one N x C, as ``F.cross_entropy`` does) and N-vectors; with the
+  compiled CPU kernel (float32), only the log-sum-exp of each row and N-vectors.
 - :class:`SoftF1Index`: 1 - F_beta (macro or micro) on softmax probabilities of 2-D logits with
   class-index targets, from the identity D_c = (1 + b^2) TP_c + b^2 FN_c + FP_c = b^2 n_c + S_c.
   Keeps the softmax output (one N x C).
@@ -65,10 +66,16 @@ class SoftmaxIndexLoss(torch.autograd.Function):
     @staticmethod
     def forward(ctx: FunctionCtx, x: Tensor, t: Tensor, gamma: float, e: float, weight: Tensor | None,
                 ignore_index: int, general: General) -> Tensor:
-        lsm = torch.log_softmax(x, dim=1)
         ignored = t == ignore_index
         safe_t = t.masked_fill(ignored, 0)
-        u_t = lsm.gather(1, safe_t.unsqueeze(1)).squeeze(1)
+        rows = _kernel.softmax_rows(x, weight, bool(e))  # the compiled CPU kernel: no N x C buffer at all
+        if rows is None:
+            lsm = torch.log_softmax(x, dim=1)
+            u_t = lsm.gather(1, safe_t.unsqueeze(1)).squeeze(1)
+            kept: tuple[Tensor, ...] = (lsm,)
+        else:  # u_t = (x_t - max) - log_sum, rounded as log_softmax rounds it
+            u_t = x.gather(1, safe_t.unsqueeze(1)).squeeze(1).sub_(rows.max).sub_(rows.log_sum)
+            kept = (rows.max, rows.log_sum)
         if gamma == 0:
             q = pw = u_t  # placeholders, unused by backward when gamma = 0
             loss = u_t.neg()
@@ -83,9 +90,12 @@ class SoftmaxIndexLoss(torch.autograd.Function):
             w_t = weight[safe_t].masked_fill_(ignored, 0.0)
             loss = torch.where(w_t == 0, 0.0, loss.mul_(w_t))  # a zero weight gives 0 also against -log p_t = inf
         if e:
-            smooth = lsm.sum(dim=1) if weight is None else _matvec(lsm, weight)
+            if rows is not None and rows.smooth is not None:
+                smooth = rows.smooth
+            else:
+                smooth = lsm.sum(dim=1) if weight is None else _matvec(lsm, weight)
             loss = loss.mul_(1 - e).sub_(smooth.masked_fill_(ignored, 0.0), alpha=e / x.shape[1])
-        ctx.save_for_backward(x, lsm, safe_t, ignored, w_t, u_t, q, pw, weight)  # type: ignore[arg-type]
+        ctx.save_for_backward(x, safe_t, ignored, w_t, u_t, q, pw, weight, *kept)  # type: ignore[arg-type]
         ctx.gamma, ctx.e, ctx.general = gamma, e, general  # type: ignore[attr-defined]
         return loss
 
@@ -93,7 +103,7 @@ class SoftmaxIndexLoss(torch.autograd.Function):
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None, None, None, None]:
         if torch.is_grad_enabled():
             return _second_order(ctx, grad), None, None, None, None, None, None
-        _, lsm, safe_t, ignored, w_t, u_t, q, pw, weight = ctx.saved_tensors  # type: ignore[attr-defined]
+        x, safe_t, ignored, w_t, u_t, q, pw, weight, *kept = ctx.saved_tensors  # type: ignore[attr-defined]
         gamma: float = ctx.gamma  # type: ignore[attr-defined]
         e: float = ctx.e  # type: ignore[attr-defined]
         if gamma == 0:
@@ -105,11 +115,15 @@ class SoftmaxIndexLoss(torch.autograd.Function):
             a.masked_fill_(ignored, 0.0)
         else:
             a.mul_(w_t)
-        num_classes = lsm.shape[1]
-        dx = torch.exp(lsm)
-        if e:
-            b = grad.masked_fill(ignored, 0.0).mul_(e / num_classes)
-            total = num_classes if weight is None else weight.sum()
+        num_classes = x.shape[1]
+        b = grad.masked_fill(ignored, 0.0).mul_(e / num_classes) if e else None
+        total = num_classes if weight is None else weight.sum()
+        if len(kept) == 2:  # the kernel's row maxima and log-sums
+            k = a.neg() if b is None else b * total - a
+            dx = _kernel.softmax_grad(x, weight, (kept[0], kept[1]), k, a, b, safe_t)
+            return dx, None, None, None, None, None, None
+        dx = torch.exp(kept[0])  # softmax from the kept log_softmax
+        if b is not None:
             dx.mul_((b * total - a).unsqueeze(1))
             if weight is None:
                 dx.sub_(b.unsqueeze(1))

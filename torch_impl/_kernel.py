@@ -12,12 +12,12 @@ from __future__ import annotations
 import ctypes
 import importlib.machinery
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import torch
 from torch import Tensor
 
-__all__ = ["available", "sigmoid_focal", "sigmoid_focal_grad"]
+__all__ = ["available", "sigmoid_focal", "sigmoid_focal_grad", "softmax_rows", "softmax_grad"]
 
 # below this many elements per thread, starting another thread costs more than it saves
 MIN_PER_THREAD = 1 << 15
@@ -25,26 +25,56 @@ MIN_PER_THREAD = 1 << 15
 _Fn = Callable[..., int]
 
 
-def _load() -> _Fn | None:
+_P, _I64, _F64, _INT = ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_int
+
+
+def _load() -> ctypes.CDLL | None:
     here = Path(__file__).parent
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        path = here / f"_sigmoid_focal_cpu{suffix}"
+        path = here / f"_cpu_kernels{suffix}"
         if path.exists():
-            fn = ctypes.CDLL(str(path)).lossref_sigmoid_focal_f32
-            fn.restype = ctypes.c_int64
-            fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
-                           ctypes.c_int64, ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_double,
-                           ctypes.c_int, ctypes.POINTER(ctypes.c_double)]
-            return fn
+            return ctypes.CDLL(str(path))
     return None
 
 
-_SIGMOID_FOCAL = _load()
+def _function(lib: ctypes.CDLL | None, name: str, restype: type, argtypes: list[type]) -> _Fn | None:
+    if lib is None:
+        return None
+    fn = getattr(lib, name)
+    fn.restype, fn.argtypes = restype, argtypes
+    return fn  # type: ignore[no-any-return]
+
+
+def _share_torch_openmp(lib: ctypes.CDLL | None) -> bool:
+    """Point the kernels at the OpenMP runtime torch loaded (GNU libgomp in torch/lib), so that they run on
+    torch's own thread pool; without it they start threads of their own."""
+    if lib is None or "OpenMP" not in torch.__config__.parallel_info():
+        return False
+    for path in sorted((Path(torch.__file__).parent / "lib").glob("libgomp*.so*")):
+        gomp = ctypes.CDLL(str(path))
+        names = ("GOMP_parallel", "omp_get_thread_num", "omp_get_num_threads")
+        if all(hasattr(gomp, name) for name in names):
+            lib.lossref_use_openmp(*(ctypes.cast(getattr(gomp, name), ctypes.c_void_p) for name in names))
+            return True
+    return False
+
+
+_LIB = _load()
+SHARES_TORCH_THREADS = _share_torch_openmp(_LIB)
+_SIGMOID_FOCAL = _function(_LIB, "lossref_sigmoid_focal_f32", _I64,
+                           [_P, _P, _P, _P, _P, _I64, _F64, _F64, _F64, _F64, _INT, ctypes.POINTER(_F64)])
+_SOFTMAX_ROWS = _function(_LIB, "lossref_softmax_rows_f32", _INT, [_P, _I64, _I64, _P, _P, _P, _P, _INT])
+_SOFTMAX_GRAD = _function(_LIB, "lossref_softmax_grad_f32", _INT,
+                          [_P, _I64, _I64, _P, _P, _P, _P, _P, _P, _P, _P, _INT])
 
 
 def available() -> bool:
-    """Whether the compiled kernel was built and loaded."""
-    return _SIGMOID_FOCAL is not None
+    """Whether the compiled kernels were built and loaded."""
+    return _LIB is not None
+
+
+def _threads(elements: int) -> int:
+    return max(1, min(torch.get_num_threads(), elements // MIN_PER_THREAD))
 
 
 def _applies(x: Tensor, y: Tensor) -> bool:
@@ -57,14 +87,13 @@ def _run(x: Tensor, y: Tensor, gamma: float, alpha: float | None, loss: Tensor |
     """One kernel call; the sum of the elementwise losses, or None if a target is not exactly 0 or 1."""
     assert _SIGMOID_FOCAL is not None
     n = x.numel()
-    threads = max(1, min(torch.get_num_threads(), n // MIN_PER_THREAD))
+    threads = _threads(n)
     alpha_pos, alpha_neg = (1.0, 1.0) if alpha is None else (alpha, 1.0 - alpha)
     total = ctypes.c_double()
     pointers = [None if t is None else t.data_ptr() for t in (loss, grad, cotangent)]
     status = _SIGMOID_FOCAL(x.data_ptr(), y.data_ptr(), *pointers, n, gamma, alpha_pos, alpha_neg, scale, threads,
                             ctypes.byref(total))
-    if status < 0:
-        raise RuntimeError("sigmoid_focal_loss: the compiled kernel could not start its threads")
+    _started(status)
     return None if status else total.value
 
 
@@ -95,3 +124,51 @@ def sigmoid_focal_grad(x: Tensor, y: Tensor, gamma: float, alpha: float | None, 
     if _run(x, y, gamma, alpha, None, grad, cotangent_or_none, factor) is None:
         raise RuntimeError("sigmoid_focal_loss: a target changed between forward and backward")
     return grad
+
+
+# ----------------------------------------------------------------------------- softmax rows
+def _weights(x: Tensor, weight: Tensor | None) -> Tensor:
+    return torch.ones(x.shape[1], dtype=torch.float32) if weight is None else weight.contiguous()
+
+
+def _started(status: int) -> None:
+    if status < 0:
+        raise RuntimeError("lossref: the compiled kernel could not start its threads")
+
+
+class SoftmaxRows(NamedTuple):
+    max: Tensor  # m_i = max_c x_ic
+    log_sum: Tensor  # s_i = log sum_c exp(x_ic - m_i): log_softmax(x)_ic = (x_ic - m_i) - s_i
+    smooth: Tensor | None  # sum_c w_c log_softmax(x)_ic, when asked for
+
+
+def softmax_rows(x: Tensor, weight: Tensor | None, smooth: bool) -> SoftmaxRows | None:
+    """For contiguous float32 CPU logits ``(N, C)``: the row maxima and log-sums of the softmax and, with
+    ``smooth``, ``sum_c w_c log_softmax(x)_ic`` (w = 1 without ``weight``); None where the kernel does not apply."""
+    if (_SOFTMAX_ROWS is None or x.device.type != "cpu" or x.dtype != torch.float32 or x.dim() != 2
+            or x.numel() == 0 or not x.is_contiguous() or (weight is not None and weight.dtype != torch.float32)):
+        return None
+    n, c = x.shape
+    m, log_sum = x.new_empty(n), x.new_empty(n)
+    rowsum = x.new_empty(n) if smooth else None
+    w = _weights(x, weight)
+    _started(_SOFTMAX_ROWS(x.data_ptr(), n, c, w.data_ptr(), m.data_ptr(), log_sum.data_ptr(),
+                           None if rowsum is None else rowsum.data_ptr(), _threads(x.numel())))
+    return SoftmaxRows(m, log_sum, rowsum)
+
+
+def softmax_grad(x: Tensor, weight: Tensor | None, rows: tuple[Tensor, Tensor], k: Tensor, a: Tensor,
+                 b: Tensor | None, t: Tensor) -> Tensor:
+    """``dx_ij = softmax(x)_ij k_i - b_i w_j + a_i [j = t_i]`` (b = 0 when None) for logits that
+    :func:`softmax_rows` accepted, from its ``(max, log_sum)``; ``k``, ``a``, ``b``: float32 per row, ``t``:
+    int64 class indices."""
+    assert _SOFTMAX_GRAD is not None
+    n, c = x.shape
+    dx = torch.empty_like(x)
+    w = _weights(x, weight)
+    per_row = [v.contiguous() for v in (*rows, k, a)]
+    bb = None if b is None else b.contiguous()
+    tt = t.contiguous()
+    _started(_SOFTMAX_GRAD(x.data_ptr(), n, c, w.data_ptr(), *(v.data_ptr() for v in per_row),
+                           None if bb is None else bb.data_ptr(), tt.data_ptr(), dx.data_ptr(), _threads(x.numel())))
+    return dx

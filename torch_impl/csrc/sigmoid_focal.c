@@ -6,70 +6,21 @@
  *     log p_t = min(z, 0) - L,    log q = min(-z, 0) - L,   q = 1 - p_t = (z >= 0 ? e r : r),  p_t = 1 - q
  *     loss = alpha_t q^g (-log p_t)
  *     dloss/dx = s alpha_t q^g (g p_t log p_t - q)        (both terms <= 0: no cancellation)
- * with p_t log p_t set to its limit 0 where p_t = 0 (z = -inf).  exp and log1p are evaluated here with
- * branch-free polynomials (relative error a few float32 ulp) so that the loop vectorises; every other
- * quantity is one rounding from them.  Sums are accumulated in double, one partial sum per thread.
+ * with p_t log p_t set to its limit 0 where p_t = 0 (z = -inf).  exp and log1p are the branch-free polynomials
+ * of lossref_math.h (relative error a few float32 ulp), so the loop vectorises; every other quantity is one
+ * rounding from them.  Sums are accumulated in double, one partial sum per thread.
  * A target other than exactly 0 or 1 stops the work (at the end of its block): the caller then takes the
  * general path.
  */
-#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
-#define LOSSREF_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define LOSSREF_CLONES
-#endif
+#include "lossref_math.h"
+#include "lossref_parallel.h"
 
 #define BLOCK 64 /* elements per call of a block function */
 
 enum { GAMMA_0, GAMMA_1, GAMMA_2, GAMMA_3, GAMMA_ANY };
-
-static inline float from_bits(uint32_t u) {
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-/* exp(a) for a <= 0 (NaN passes through): a = k ln2 + r, |r| <= ln2/2, degree-7 Taylor polynomial
- * (truncation < 6e-9), 2^k applied in two halves so that results down to the subnormals round once. */
-static inline float exp_nonpositive(float a) {
-    const float clamped = a < -160.0f ? -160.0f : a;
-    const float safe = clamped == clamped ? clamped : 0.0f;
-    const float shifter = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-    const float k = (safe * 1.44269504088896341f + shifter) - shifter;
-    const float r = (safe - k * 0.693359375f) - k * -2.12194440e-4f; /* ln 2 split: k * hi is exact */
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    const int32_t ki = (int32_t)k; /* in [-231, 0] */
-    const int32_t k1 = ki / 2;
-    const int32_t k2 = ki - k1;
-    const float result = p * from_bits((uint32_t)(k1 + 127) << 23) * from_bits((uint32_t)(k2 + 127) << 23);
-    return a == a ? result : a;
-}
-
-/* log1p(u) for u in [0, 1] (NaN passes through): 2 atanh(s) with s = u / (2 + u) in [0, 1/3], odd series to
- * s^15 (truncation < 2e-9 relative); relative accuracy holds down to the smallest u (s ~ u / 2). */
-static inline float log1p_unit(float u) {
-    const float s = u / (2.0f + u);
-    const float t = s * s;
-    float p = 1.0f / 15.0f;
-    p = p * t + 1.0f / 13.0f;
-    p = p * t + 1.0f / 11.0f;
-    p = p * t + 1.0f / 9.0f;
-    p = p * t + 1.0f / 7.0f;
-    p = p * t + 1.0f / 5.0f;
-    p = p * t + 1.0f / 3.0f;
-    p = p * t + 1.0f;
-    return 2.0f * s * p;
-}
 
 typedef struct {
     float loss;
@@ -144,10 +95,10 @@ typedef struct {
     int64_t bad;
 } Chunk;
 
-/* One thread's share: blocks of BLOCK elements (the last one zero-padded), lane-wise float64 partial sums,
+/* One part (a thread's share): blocks of BLOCK elements (the last one zero-padded), lane-wise float64 partial sums,
  * stopping at the first block that holds a target other than 0 or 1. */
-static void *run_chunk(void *arg) {
-    Chunk *c = (Chunk *)arg;
+static void run_chunk(void *arg, int part) {
+    Chunk *c = (Chunk *)arg + part;
     double acc[BLOCK] = {0};
     float loss[BLOCK], grad[BLOCK], xs[BLOCK], ys[BLOCK], cs[BLOCK];
     int bad[BLOCK];
@@ -181,7 +132,6 @@ static void *run_chunk(void *arg) {
     }
     c->sum = 0.0;
     for (int j = 0; j < BLOCK; ++j) c->sum += acc[j];
-    return NULL;
 }
 
 #define MAX_THREADS 256
@@ -194,7 +144,6 @@ int64_t lossref_sigmoid_focal_f32(const float *x, const float *y, float *loss, f
                                   int64_t n, double gamma, double alpha_pos, double alpha_neg, double scale,
                                   int threads, double *sum) {
     Chunk chunks[MAX_THREADS];
-    pthread_t ids[MAX_THREADS];
     BlockFn block = block_gamma_any;
     if (gamma == 0.0) block = block_gamma_0;
     else if (gamma == 1.0) block = block_gamma_1;
@@ -202,7 +151,6 @@ int64_t lossref_sigmoid_focal_f32(const float *x, const float *y, float *loss, f
     else if (gamma == 3.0) block = block_gamma_3;
     if (threads < 1) threads = 1;
     if (threads > MAX_THREADS) threads = MAX_THREADS;
-    int started = 0, failed = 0;
     for (int t = 0; t < threads; ++t) {
         Chunk *c = &chunks[t];
         c->x = x;
@@ -218,16 +166,7 @@ int64_t lossref_sigmoid_focal_f32(const float *x, const float *y, float *loss, f
         c->scale = (float)scale;
         c->block = block;
     }
-    for (int t = 1; t < threads; ++t) { /* chunk 0 runs on the calling thread */
-        if (pthread_create(&ids[t], NULL, run_chunk, &chunks[t]) != 0) {
-            failed = 1;
-            break;
-        }
-        started = t;
-    }
-    run_chunk(&chunks[0]);
-    for (int t = 1; t <= started; ++t) pthread_join(ids[t], NULL);
-    if (failed) return -1;
+    if (lossref_run(run_chunk, chunks, threads) != 0) return -1;
     double total = 0.0;
     int64_t bad = 0;
     for (int t = 0; t < threads; ++t) {
