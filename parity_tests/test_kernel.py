@@ -318,10 +318,12 @@ def test_softmax_rows_match_log_softmax(c):
     n = 37  # not a multiple of the 16 rows processed side by side
     x = _logits(n, c, seed=c)
     w = torch.rand(c, generator=torch.Generator().manual_seed(1))
-    rows = _kernel.softmax_rows(x, w, smooth=True)
+    t = torch.randint(0, c, (n,), generator=torch.Generator().manual_seed(c))
+    rows = _kernel.softmax_rows(x, t, w, smooth=True)
     assert rows is not None and rows.smooth is not None
     lsm = (x - rows.max[:, None]) - rows.log_sum[:, None]
     expected = torch.log_softmax(x.double(), 1)
+    assert_parity(rows.log_p_target[3:], expected[torch.arange(n), t][3:].numpy(), dtype=torch.float32)
     finite = ~torch.isnan(expected).any(1)
     assert finite.tolist() == [False, False, False] + [True] * (n - 3)
     assert torch.isnan(lsm[~finite]).all() and torch.isnan(rows.smooth[~finite]).all()
@@ -340,7 +342,7 @@ def test_softmax_grad_matches_closed_form(c, smoothing):
     w = torch.rand(c, generator=gen)
     k, a, b = (torch.randn(n - 5, generator=gen) for _ in range(3))
     t = torch.randint(0, c, (n - 5,), generator=gen)
-    rows = _kernel.softmax_rows(x, w, smooth=False)
+    rows = _kernel.softmax_rows(x, t, w, smooth=False)
     assert rows is not None
     dx = _kernel.softmax_grad(x, w, (rows.max, rows.log_sum), k, a, b if smoothing else None, t)
     p = torch.softmax(x.double(), 1)
@@ -362,7 +364,7 @@ def test_softmax_kernels_are_the_same_on_any_thread_count(c, threads):
     try:
         for count in (1, threads):
             torch.set_num_threads(count)
-            rows = _kernel.softmax_rows(x, None, smooth=True)
+            rows = _kernel.softmax_rows(x, t, None, smooth=True)
             assert rows is not None
             results.append((*rows, _kernel.softmax_grad(x, None, (rows.max, rows.log_sum), k, k, k, t)))
     finally:
@@ -450,7 +452,7 @@ def test_own_threads_give_the_same_as_torchs_pool():
     before = torch.get_num_threads()
 
     def run():
-        rows = _kernel.softmax_rows(logits, None, smooth=True)
+        rows = _kernel.softmax_rows(logits, torch.zeros(len(logits), dtype=torch.int64), None, smooth=True)
         assert rows is not None
         return [_kernel.sigmoid_focal(x, y, 2.0, 0.25, "none"), *rows]
 
@@ -464,3 +466,91 @@ def test_own_threads_give_the_same_as_torchs_pool():
         torch.set_num_threads(before)
     for a, b in zip(pooled, own):
         assert torch.equal(a.nan_to_num(0.5), b.nan_to_num(0.5))
+
+
+# ----------------------------------------------------------------------------- softmax column sums (soft-F1)
+@needs_kernel
+@pytest.mark.parametrize("c", CLASS_COUNTS)
+@pytest.mark.parametrize("threads", [1, 3])
+def test_softmax_colsum_matches_float64(c, threads):
+    """Column sums of the softmax over the kept rows against float64 torch; ignored rows (here the ones with
+    NaN, +inf and all -inf) count for nothing, whatever they hold."""
+    n = 3 * _kernel.MIN_PER_THREAD // c + 37
+    x = _logits(n, c, seed=c + 2)
+    keep = torch.ones(n)
+    keep[:3] = 0
+    keep[10::7] = 0
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        out = _kernel.softmax_colsum(x, keep)
+    finally:
+        torch.set_num_threads(before)
+    assert out is not None
+    m, log_sum, colsum = out
+    assert colsum.dtype == torch.float64
+    p = torch.softmax(x.double(), 1)
+    expected = torch.where(keep.bool()[:, None], p, 0.0).sum(0)
+    assert_parity(colsum, expected.numpy(), dtype=torch.float32)
+    kept = keep.bool()
+    assert_parity((x - m[:, None] - log_sum[:, None])[kept], torch.log_softmax(x.double(), 1)[kept].numpy(),
+                  dtype=torch.float32)
+
+
+@needs_kernel
+@pytest.mark.parametrize("c", CLASS_COUNTS)
+def test_softmax_linear_grad_matches_closed_form(c):
+    n = 53
+    x = _logits(n, c, seed=c + 3)
+    keep = torch.ones(n)
+    keep[:3] = 0  # the non-finite rows
+    gen = torch.Generator().manual_seed(c)
+    a, b = torch.randn(c, generator=gen), torch.randn(c, generator=gen)
+    t = torch.randint(0, c, (n,), generator=gen)
+    out = _kernel.softmax_colsum(x, keep)
+    assert out is not None
+    dx = _kernel.softmax_linear_grad(x, keep, (out[0], out[1]), a, b, t)
+    p = torch.where(keep.bool()[:, None], torch.softmax(x.double(), 1), 0.0)
+    g = a.double().expand(n, c).clone()
+    g[torch.arange(n), t] += b.double()[t]
+    expected = p * (g - (p * g).sum(1, keepdim=True))
+    assert dx[:3].tolist() == [[0.0] * c] * 3
+    assert_parity(dx, expected.numpy(), dtype=torch.float32, kind="grad")
+
+
+_SOFT_F1_CALLS = [
+    lambda z, t: tim.soft_f1_loss(z, t),
+    lambda z, t: tim.soft_f1_loss(z, t, average="micro", beta=2.0),
+    lambda z, t: tim.soft_f1_loss(z, t, ignore_index=1, beta=0.5),
+]
+
+
+@pytest.mark.parametrize("call", _SOFT_F1_CALLS)
+@pytest.mark.parametrize("c", [18, 300])
+def test_soft_f1_without_the_kernel_gives_the_same(monkeypatch, call, c):
+    gen = torch.Generator().manual_seed(c)
+    x = torch.randn(500, c, generator=gen) * 3
+    t = torch.randint(0, c, (500,), generator=gen)
+    with_kernel = _value_and_grad(lambda z: call(z, t), x)
+    _switch_off(monkeypatch)
+    without = _value_and_grad(lambda z: call(z, t), x)
+    for a, b, kind in zip(with_kernel, without, ("value", "grad")):
+        assert_parity(a, b.double().numpy(), dtype=torch.float32, kind=kind)
+
+
+@needs_kernel
+@pytest.mark.parametrize("call", _SOFT_F1_CALLS)
+def test_soft_f1_takes_the_kernel_and_keeps_no_n_by_c_buffer(call):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 18, generator=gen, requires_grad=True)
+    t = torch.randint(0, 18, (64,), generator=gen)
+    out = call(x, t)
+    todo, node = [out.grad_fn], None
+    while todo and node is None:
+        current = todo.pop(0)
+        if type(current).__name__ == "SoftF1IndexBackward":
+            node = current
+        todo += [nxt for nxt, _ in current.next_functions if nxt is not None]
+    assert node is not None
+    kept = [v for v in node.saved_tensors if v is not None and v.dim() == 2]
+    assert [v.data_ptr() for v in kept] == [x.data_ptr()]

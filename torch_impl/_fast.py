@@ -11,7 +11,7 @@ derivative (``create_graph=True``) is taken through it, so Hessians are exactly 
   compiled CPU kernel (float32), only the log-sum-exp of each row and N-vectors.
 - :class:`SoftF1Index`: 1 - F_beta (macro or micro) on softmax probabilities of 2-D logits with
   class-index targets, from the identity D_c = (1 + b^2) TP_c + b^2 FN_c + FP_c = b^2 n_c + S_c.
-  Keeps the softmax output (one N x C).
+  Keeps the softmax output (one N x C); with the compiled CPU kernel (float32), only per-row values.
 - :class:`HardSigmoidFocal`: elementwise sigmoid focal loss for 0/1 targets in r = (1 - 2y) x.
   Keeps only the inputs.
 - :class:`KernelSigmoidFocal`: the same loss from the compiled CPU kernel (:mod:`torch_impl._kernel`), one
@@ -68,13 +68,13 @@ class SoftmaxIndexLoss(torch.autograd.Function):
                 ignore_index: int, general: General) -> Tensor:
         ignored = t == ignore_index
         safe_t = t.masked_fill(ignored, 0)
-        rows = _kernel.softmax_rows(x, weight, bool(e))  # the compiled CPU kernel: no N x C buffer at all
+        rows = _kernel.softmax_rows(x, safe_t, weight, bool(e))  # the compiled CPU kernel: nothing N x C
         if rows is None:
             lsm = torch.log_softmax(x, dim=1)
             u_t = lsm.gather(1, safe_t.unsqueeze(1)).squeeze(1)
             kept: tuple[Tensor, ...] = (lsm,)
-        else:  # u_t = (x_t - max) - log_sum, rounded as log_softmax rounds it
-            u_t = x.gather(1, safe_t.unsqueeze(1)).squeeze(1).sub_(rows.max).sub_(rows.log_sum)
+        else:
+            u_t = rows.log_p_target
             kept = (rows.max, rows.log_sum)
         if gamma == 0:
             q = pw = u_t  # placeholders, unused by backward when gamma = 0
@@ -166,23 +166,32 @@ class SoftF1Index(torch.autograd.Function):
                 general: General) -> Tensor:
         num_classes = x.shape[1]
         keep = t != ignore_index
-        p = torch.softmax(x, dim=1).masked_fill_(~keep.unsqueeze(1), 0.0)  # ignored rows: 0, even if NaN
         safe_t = torch.where(keep, t, 0)
-        kept = keep.to(p.dtype)
-        p_t = p.gather(1, safe_t.unsqueeze(1)).squeeze(1)
+        kept = keep.to(x.dtype)
+        rows = _kernel.softmax_colsum(x, kept)  # the compiled CPU kernel: no N x C buffer in the forward
+        if rows is None:
+            p = torch.softmax(x, dim=1).masked_fill_(~keep.unsqueeze(1), 0.0)  # ignored rows: 0, even if NaN
+            p_t = p.gather(1, safe_t.unsqueeze(1)).squeeze(1)
+            s = p.sum(dim=0)
+            saved: tuple[Tensor, ...] = (p,)
+        else:
+            m, log_sum, colsum = rows
+            p_t = x.gather(1, safe_t.unsqueeze(1)).squeeze(1).sub_(m).sub_(log_sum).exp_()
+            p_t = torch.where(keep, p_t, 0.0)
+            s = colsum.to(x.dtype)
+            saved = (kept, m, log_sum)
         # per-class sums over N rows: index_add_ adds in sequence (relative error ~ N eps in float32), so it
-        # accumulates in float64 (not on MPS, which has none); p.sum(0) sums pairwise (a matrix-vector product
-        # would be faster, but it too adds in sequence)
-        acc = p.dtype if x.device.type == "mps" else torch.float64
-        tp = torch.zeros(num_classes, dtype=acc, device=p.device).index_add_(0, safe_t, p_t.to(acc)).to(p.dtype)
-        n = p.new_zeros(num_classes).index_add_(0, safe_t, kept)  # integers: exact below 2**24 per class
-        s = p.sum(dim=0)
+        # accumulates in float64 (not on MPS, which has none); p.sum(0) above sums pairwise (a matrix-vector
+        # product would be faster, but it too adds in sequence), the kernel in float64
+        acc = x.dtype if x.device.type == "mps" else torch.float64
+        tp = torch.zeros(num_classes, dtype=acc, device=x.device).index_add_(0, safe_t, p_t.to(acc)).to(x.dtype)
+        n = x.new_zeros(num_classes).index_add_(0, safe_t, kept)  # integers: exact below 2**24 per class
         b2 = beta * beta
         if micro:
             tp, n, s = tp.sum().unsqueeze(0), n.sum().unsqueeze(0), s.sum().unsqueeze(0)
         d = n.mul_(b2).add_(s).add_(eps)
         f = tp.mul_(1 + b2).div_(d)
-        ctx.save_for_backward(x, p, safe_t, p_t, f, d)
+        ctx.save_for_backward(x, safe_t, p_t, f, d, *saved)
         ctx.beta, ctx.general = beta, general  # type: ignore[attr-defined]
         return 1 - f.mean()
 
@@ -190,13 +199,17 @@ class SoftF1Index(torch.autograd.Function):
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, None, None, None, None, None, None]:
         if torch.is_grad_enabled():
             return _second_order(ctx, grad), None, None, None, None, None, None
-        _, p, safe_t, p_t, f, d = ctx.saved_tensors  # type: ignore[attr-defined]
-        num_classes = p.shape[1]
+        x, safe_t, p_t, f, d, *saved = ctx.saved_tensors  # type: ignore[attr-defined]
+        num_classes = x.shape[1]
         k = f.numel()
         a = (f / (k * d)).mul_(grad)
         b = d.reciprocal().mul_(grad * (-(1 + ctx.beta ** 2) / k))  # type: ignore[attr-defined]
         if k == 1:
             a, b = a.expand(num_classes), b.expand(num_classes)
+        if len(saved) == 3:  # the kernel's keep mask, row maxima and log-sums
+            dx = _kernel.softmax_linear_grad(x, saved[0], (saved[1], saved[2]), a, b, safe_t)
+            return dx, None, None, None, None, None, None
+        p = saved[0]
         pb = p_t * b[safe_t]
         r = _matvec(p, a).add_(pb)
         dx = torch.sub(a.unsqueeze(0), r.unsqueeze(1)).mul_(p)  # p is 0 on ignored rows

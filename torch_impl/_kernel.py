@@ -17,7 +17,8 @@ from typing import Callable, NamedTuple
 import torch
 from torch import Tensor
 
-__all__ = ["available", "sigmoid_focal", "sigmoid_focal_grad", "softmax_rows", "softmax_grad"]
+__all__ = ["available", "sigmoid_focal", "sigmoid_focal_grad", "softmax_rows", "softmax_grad", "softmax_colsum",
+           "softmax_linear_grad"]
 
 # below this many elements per thread, starting another thread costs more than it saves
 MIN_PER_THREAD = 1 << 15
@@ -63,9 +64,12 @@ _LIB = _load()
 SHARES_TORCH_THREADS = _share_torch_openmp(_LIB)
 _SIGMOID_FOCAL = _function(_LIB, "lossref_sigmoid_focal_f32", _I64,
                            [_P, _P, _P, _P, _P, _I64, _F64, _F64, _F64, _F64, _INT, ctypes.POINTER(_F64)])
-_SOFTMAX_ROWS = _function(_LIB, "lossref_softmax_rows_f32", _INT, [_P, _I64, _I64, _P, _P, _P, _P, _INT])
+_SOFTMAX_ROWS = _function(_LIB, "lossref_softmax_rows_f32", _INT, [_P, _I64, _I64, _P, _P, _P, _P, _P, _P, _INT])
 _SOFTMAX_GRAD = _function(_LIB, "lossref_softmax_grad_f32", _INT,
                           [_P, _I64, _I64, _P, _P, _P, _P, _P, _P, _P, _P, _INT])
+_SOFTMAX_COLSUM = _function(_LIB, "lossref_softmax_colsum_f32", _INT, [_P, _I64, _I64, _P, _P, _P, _P, _P, _INT])
+_SOFTMAX_LINEAR_GRAD = _function(_LIB, "lossref_softmax_linear_grad_f32", _INT,
+                                 [_P, _I64, _I64, _P, _P, _P, _P, _P, _P, _P, _INT])
 
 
 def available() -> bool:
@@ -140,21 +144,28 @@ class SoftmaxRows(NamedTuple):
     max: Tensor  # m_i = max_c x_ic
     log_sum: Tensor  # s_i = log sum_c exp(x_ic - m_i): log_softmax(x)_ic = (x_ic - m_i) - s_i
     smooth: Tensor | None  # sum_c w_c log_softmax(x)_ic, when asked for
+    log_p_target: Tensor  # log_softmax(x)_{i, t_i}
 
 
-def softmax_rows(x: Tensor, weight: Tensor | None, smooth: bool) -> SoftmaxRows | None:
-    """For contiguous float32 CPU logits ``(N, C)``: the row maxima and log-sums of the softmax and, with
-    ``smooth``, ``sum_c w_c log_softmax(x)_ic`` (w = 1 without ``weight``); None where the kernel does not apply."""
-    if (_SOFTMAX_ROWS is None or x.device.type != "cpu" or x.dtype != torch.float32 or x.dim() != 2
-            or x.numel() == 0 or not x.is_contiguous() or (weight is not None and weight.dtype != torch.float32)):
+def _rows_apply(x: Tensor) -> bool:
+    return (_LIB is not None and x.device.type == "cpu" and x.dtype == torch.float32 and x.dim() == 2
+            and x.numel() > 0 and x.is_contiguous())
+
+
+def softmax_rows(x: Tensor, t: Tensor, weight: Tensor | None, smooth: bool) -> SoftmaxRows | None:
+    """For contiguous float32 CPU logits ``(N, C)`` and class indices ``t`` (in range on every row): the row
+    maxima and log-sums of the softmax, ``log_softmax(x)_{i, t_i}`` and, with ``smooth``,
+    ``sum_c w_c log_softmax(x)_ic`` (w = 1 without ``weight``); None where the kernel does not apply."""
+    if _SOFTMAX_ROWS is None or not _rows_apply(x) or (weight is not None and weight.dtype != torch.float32):
         return None
     n, c = x.shape
-    m, log_sum = x.new_empty(n), x.new_empty(n)
+    m, log_sum, u_t = x.new_empty(n), x.new_empty(n), x.new_empty(n)
     rowsum = x.new_empty(n) if smooth else None
     w = _weights(x, weight)
-    _started(_SOFTMAX_ROWS(x.data_ptr(), n, c, w.data_ptr(), m.data_ptr(), log_sum.data_ptr(),
-                           None if rowsum is None else rowsum.data_ptr(), _threads(x.numel())))
-    return SoftmaxRows(m, log_sum, rowsum)
+    tt = t.contiguous()
+    _started(_SOFTMAX_ROWS(x.data_ptr(), n, c, w.data_ptr(), tt.data_ptr(), m.data_ptr(), log_sum.data_ptr(),
+                           None if rowsum is None else rowsum.data_ptr(), u_t.data_ptr(), _threads(x.numel())))
+    return SoftmaxRows(m, log_sum, rowsum, u_t)
 
 
 def softmax_grad(x: Tensor, weight: Tensor | None, rows: tuple[Tensor, Tensor], k: Tensor, a: Tensor,
@@ -171,4 +182,36 @@ def softmax_grad(x: Tensor, weight: Tensor | None, rows: tuple[Tensor, Tensor], 
     tt = t.contiguous()
     _started(_SOFTMAX_GRAD(x.data_ptr(), n, c, w.data_ptr(), *(v.data_ptr() for v in per_row),
                            None if bb is None else bb.data_ptr(), tt.data_ptr(), dx.data_ptr(), _threads(x.numel())))
+    return dx
+
+
+def softmax_colsum(x: Tensor, keep: Tensor) -> tuple[Tensor, Tensor, Tensor] | None:
+    """For contiguous float32 CPU logits ``(N, C)`` and ``keep`` (N values, 1 or 0): the row maxima and
+    log-sums of the softmax P, and the float64 column sums ``sum_{i kept} P_ic``; None where the kernel does
+    not apply."""
+    if _SOFTMAX_COLSUM is None or not _rows_apply(x):
+        return None
+    n, c = x.shape
+    threads = _threads(x.numel())
+    m, log_sum = x.new_empty(n), x.new_empty(n)
+    colsum = torch.empty(c, dtype=torch.float64)
+    scratch = torch.empty(threads * c, dtype=torch.float64)
+    kk = keep.to(torch.float32).contiguous()
+    _started(_SOFTMAX_COLSUM(x.data_ptr(), n, c, kk.data_ptr(), m.data_ptr(), log_sum.data_ptr(),
+                             colsum.data_ptr(), scratch.data_ptr(), threads))
+    return m, log_sum, colsum
+
+
+def softmax_linear_grad(x: Tensor, keep: Tensor, rows: tuple[Tensor, Tensor], a: Tensor, b: Tensor,
+                        t: Tensor) -> Tensor:
+    """``dx_ij = P_ij (A_j - r_i) + [j = t_i] P_ij B_j`` with ``r_i = sum_k P_ik A_k + P_it B_t`` (0 on rows
+    not kept) for logits that :func:`softmax_colsum` accepted, from its row maxima and log-sums; ``a``, ``b``:
+    C values each, ``t``: int64 class indices in range on every row."""
+    assert _SOFTMAX_LINEAR_GRAD is not None
+    n, c = x.shape
+    dx = torch.empty_like(x)
+    args = [v.to(torch.float32).contiguous() for v in (keep, *rows, a, b)]
+    tt = t.contiguous()
+    _started(_SOFTMAX_LINEAR_GRAD(x.data_ptr(), n, c, *(v.data_ptr() for v in args), tt.data_ptr(), dx.data_ptr(),
+                                  _threads(x.numel())))
     return dx
