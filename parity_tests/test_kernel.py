@@ -374,6 +374,8 @@ def test_softmax_kernels_are_the_same_on_any_thread_count(c, threads):
 
 
 _SOFTMAX_CALLS = [
+    lambda z, t, w: tim.softmax_cross_entropy(z, t),
+    lambda z, t, w: tim.softmax_cross_entropy(z, t, weight=w, ignore_index=2),
     lambda z, t, w: tim.focal_loss(z, t),
     lambda z, t, w: tim.focal_loss(z, t, gamma=0.5, weight=w, ignore_index=1, reduction="sum"),
     lambda z, t, w: tim.softmax_cross_entropy(z, t, label_smoothing=0.1),

@@ -17,8 +17,8 @@ from typing import Callable, NamedTuple
 import torch
 from torch import Tensor
 
-__all__ = ["available", "sigmoid_focal", "sigmoid_focal_grad", "softmax_rows", "softmax_grad", "softmax_colsum",
-           "softmax_linear_grad"]
+__all__ = ["available", "sigmoid_focal", "sigmoid_focal_grad", "softmax_applies", "softmax_rows", "softmax_grad",
+           "softmax_colsum", "softmax_linear_grad"]
 
 # below this many elements per thread, starting another thread costs more than it saves
 MIN_PER_THREAD = 1 << 15
@@ -147,7 +147,8 @@ class SoftmaxRows(NamedTuple):
     log_p_target: Tensor  # log_softmax(x)_{i, t_i}
 
 
-def _rows_apply(x: Tensor) -> bool:
+def softmax_applies(x: Tensor) -> bool:
+    """Whether the softmax kernels take these logits: contiguous float32 ``(N, C)`` on the CPU, N C > 0."""
     return (_LIB is not None and x.device.type == "cpu" and x.dtype == torch.float32 and x.dim() == 2
             and x.numel() > 0 and x.is_contiguous())
 
@@ -156,7 +157,7 @@ def softmax_rows(x: Tensor, t: Tensor, weight: Tensor | None, smooth: bool) -> S
     """For contiguous float32 CPU logits ``(N, C)`` and class indices ``t`` (in range on every row): the row
     maxima and log-sums of the softmax, ``log_softmax(x)_{i, t_i}`` and, with ``smooth``,
     ``sum_c w_c log_softmax(x)_ic`` (w = 1 without ``weight``); None where the kernel does not apply."""
-    if _SOFTMAX_ROWS is None or not _rows_apply(x) or (weight is not None and weight.dtype != torch.float32):
+    if _SOFTMAX_ROWS is None or not softmax_applies(x) or (weight is not None and weight.dtype != torch.float32):
         return None
     n, c = x.shape
     m, log_sum, u_t = x.new_empty(n), x.new_empty(n), x.new_empty(n)
@@ -189,7 +190,7 @@ def softmax_colsum(x: Tensor, keep: Tensor) -> tuple[Tensor, Tensor, Tensor] | N
     """For contiguous float32 CPU logits ``(N, C)`` and ``keep`` (N values, 1 or 0): the row maxima and
     log-sums of the softmax P, and the float64 column sums ``sum_{i kept} P_ic``; None where the kernel does
     not apply."""
-    if _SOFTMAX_COLSUM is None or not _rows_apply(x):
+    if _SOFTMAX_COLSUM is None or not softmax_applies(x):
         return None
     n, c = x.shape
     threads = _threads(x.numel())

@@ -17,7 +17,7 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
 from . import _checks as C
-from . import _fast
+from . import _fast, _kernel
 from ._math import compute_dtype, log1mexp, reduce
 from .smoothing import is_index, smoothing_weight
 
@@ -221,11 +221,12 @@ def _weighted_terms(v: Tensor, phi: Tensor) -> Tensor:
 
 def _fast_softmax_applies(prob: _SoftmaxProblem, gamma: float) -> bool:
     """2-D logits with class indices: focal without smoothing, or PyTorch's label smoothing without focus
-    (a gamma below the compute dtype's smallest normal, which rounds to 0 there, stays general)."""
+    (a gamma below the compute dtype's smallest normal, which rounds to 0 there, stays general); plain
+    cross-entropy only where the compiled softmax kernel takes the logits (elsewhere F.cross_entropy is it)."""
     if not prob.is_index or prob.x.ndim != 2 or (prob.weight is not None and prob.weight.requires_grad):
         return False
     if gamma == 0:
-        return prob.e > 0 and prob.builtin
+        return prob.builtin and (prob.e > 0 or _kernel.softmax_applies(prob.x))
     return prob.e == 0 and gamma >= torch.finfo(prob.x.dtype).tiny
 
 
