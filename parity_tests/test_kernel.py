@@ -397,6 +397,18 @@ def test_softmax_losses_without_the_kernel_give_the_same(monkeypatch, call, c):
         assert_parity(a, b.double().numpy(), dtype=torch.float32, kind=kind)
 
 
+def _saved_matrices(out: torch.Tensor, node_name: str) -> list[int]:
+    """Data pointers of the 2-D tensors that the graph node ``node_name`` behind ``out`` saved for backward."""
+    todo, node = [out.grad_fn], None
+    while todo and node is None:  # breadth-first through the graph to the Function's node
+        current = todo.pop(0)
+        if type(current).__name__ == node_name:
+            node = current
+        todo += [nxt for nxt, _ in current.next_functions if nxt is not None]
+    assert node is not None
+    return [v.data_ptr() for v in node.saved_tensors if v is not None and v.dim() == 2]
+
+
 @needs_kernel
 @pytest.mark.parametrize("call", _SOFTMAX_CALLS)
 def test_softmax_losses_take_the_kernel_and_keep_no_n_by_c_buffer(monkeypatch, call):
@@ -416,15 +428,7 @@ def test_softmax_losses_take_the_kernel_and_keep_no_n_by_c_buffer(monkeypatch, c
     t = torch.randint(0, 18, (64,), generator=gen)
     out = call(x, t, torch.rand(18, generator=gen) + 0.1)
     assert calls == [True]
-    todo, node = [out.grad_fn], None
-    while todo and node is None:  # breadth-first through the graph to the Function's node
-        current = todo.pop(0)
-        if type(current).__name__ == "SoftmaxIndexLossBackward":
-            node = current
-        todo += [nxt for nxt, _ in current.next_functions if nxt is not None]
-    assert node is not None
-    kept = [v for v in node.saved_tensors if v is not None and v.dim() == 2]
-    assert [v.data_ptr() for v in kept] == [x.data_ptr()]
+    assert _saved_matrices(out, "SoftmaxIndexLossBackward") == [x.data_ptr()]
 
 
 @needs_kernel
@@ -546,13 +550,4 @@ def test_soft_f1_takes_the_kernel_and_keeps_no_n_by_c_buffer(call):
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(64, 18, generator=gen, requires_grad=True)
     t = torch.randint(0, 18, (64,), generator=gen)
-    out = call(x, t)
-    todo, node = [out.grad_fn], None
-    while todo and node is None:
-        current = todo.pop(0)
-        if type(current).__name__ == "SoftF1IndexBackward":
-            node = current
-        todo += [nxt for nxt, _ in current.next_functions if nxt is not None]
-    assert node is not None
-    kept = [v for v in node.saved_tensors if v is not None and v.dim() == 2]
-    assert [v.data_ptr() for v in kept] == [x.data_ptr()]
+    assert _saved_matrices(call(x, t), "SoftF1IndexBackward") == [x.data_ptr()]
