@@ -1,10 +1,16 @@
-"""The optional compiled CPU kernel (``csrc/sigmoid_focal.c``, built by ``setup.py``), loaded through ctypes.
+"""The optional compiled CPU kernels (``csrc/*.c``, built by ``setup.py`` into one library), through ctypes.
 
-:func:`sigmoid_focal` evaluates the sigmoid focal loss for 0/1 targets, :func:`sigmoid_focal_grad` its
-gradient, each in one fused, vectorised, multi-threaded pass over contiguous float32 CPU tensors.
-:func:`sigmoid_focal` returns ``None`` whenever the kernel does not apply (no compiled kernel, another device
-or dtype, an empty input) or when a target is not exactly 0 or 1; the caller then takes the PyTorch code
-path, which computes the same quantity.
+All work on contiguous float32 CPU tensors, vectorised and on torch's OpenMP thread pool, one pass each:
+
+- :func:`sigmoid_focal` / :func:`sigmoid_focal_grad`: the sigmoid focal loss for 0/1 targets and its
+  gradient; :func:`sigmoid_focal` returns ``None`` when a target is not exactly 0 or 1.
+- :func:`softmax_rows` / :func:`softmax_grad`: per-row softmax values of ``(N, C)`` logits (max, log
+  exp-sum, log p_target, label-smoothing sums) and the gradient of the index-target softmax losses.
+- :func:`softmax_colsum` / :func:`softmax_linear_grad`: the same rows with the column sums of the softmax,
+  and the gradient of a loss linear per class in the softmax (soft-F1).
+
+Each forward function returns ``None`` where its kernel does not apply (not built, another device or dtype,
+an empty input); the caller then takes the PyTorch code path, which computes the same quantities.
 """
 
 from __future__ import annotations
