@@ -78,6 +78,8 @@ def test_reduction_none_is_the_string(capsys: pytest.CaptureFixture[str], tmp_pa
     (["verify", "examples/correct_focal.py", "--against", "focal"], "lossref: error: expected MODULE:FUNC, got 'examples/correct_focal.py'"),
     (["verify", "examples/correct_focal.py:nope", "--against", "focal"], "lossref: error: examples/correct_focal.py has no attribute 'nope'"),
     (["verify", "examples/correct_focal.py:ALPHA", "--against", "focal"], "lossref: error: examples/correct_focal.py:ALPHA is not callable (got Tensor)"),
+    (["verify", "examples/correct_focal.py:focal_loss", "--against", "focla"],
+     "lossref: error: --against: `name` must be one of 'cross_entropy', "),
     (["verify", "examples/correct_focal.py:focal_loss", "--against", "focla"], "Did you mean 'focal'?"),
     (["verify", "examples/correct_focal.py:focal_loss", "--against", "focal", "--param", "gama=2"], "Did you mean 'gamma'?"),
     (["verify", "examples/correct_focal.py:focal_loss", "--against", "focal", "--param", "gamma"], "--param must be KEY=VALUE, got 'gamma'"),

@@ -118,7 +118,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     func = load_function(args.target)
     try:
-        params = none_words_as_strings(resolve_loss_name(args.against, "lossref verify").name,
+        params = none_words_as_strings(resolve_loss_name(args.against, "--against").name,
                                        _parse_params(args.param))
         report = verify_loss(func, args.against, params=params, max_examples=args.examples,
                              check_grad=not args.no_grad, targets=args.targets, spatial_dims=args.spatial_dims,
