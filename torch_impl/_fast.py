@@ -8,7 +8,7 @@ derivative (``create_graph=True``) is taken through it, so Hessians are exactly 
 - :class:`SoftmaxIndexLoss`: per-row softmax cross-entropy (with uniform label smoothing) or focal loss
   (without smoothing) for 2-D logits ``(N, C)`` and class-index targets, with class weights and
   ``ignore_index``.  Keeps log_softmax (one N x C, as ``F.cross_entropy`` does) and N-vectors; with the
-  compiled CPU kernel (float32), only the log-sum-exp of each row and N-vectors.
+  compiled CPU kernel (float32), only N-vectors (the row maxima and log-sums among them).
 - :class:`SoftF1Index`: 1 - F_beta (macro or micro) on softmax probabilities of 2-D logits with
   class-index targets, from the identity D_c = (1 + b^2) TP_c + b^2 FN_c + FP_c = b^2 n_c + S_c.
   Keeps the softmax output (one N x C); with the compiled CPU kernel (float32), only per-row values.

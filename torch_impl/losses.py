@@ -510,9 +510,9 @@ def sigmoid_focal_loss(logits: Tensor, target: Tensor, *, gamma: float = 2.0, al
     _float_target(func, y, x)
     work = compute_dtype(x)
     g, a = float(gamma), None if alpha is None else float(alpha)
+    xw, yw = x.to(work), y.to(work)
     if not y.requires_grad and torch.promote_types(y.dtype, work) == work:  # y is exact in the compute dtype
         # the compiled CPU kernel, where it applies and every target is 0 or 1 (so also in [0, 1])
-        xw, yw = x.to(work), y.to(work)
         fused = _fast.kernel_sigmoid_focal(
             xw, yw, g, a, reduction, lambda z: reduce(_sigmoid_focal(z, yw, g, a, True, False), reduction))
         if fused is not None:
@@ -524,7 +524,7 @@ def sigmoid_focal_loss(logits: Tensor, target: Tensor, *, gamma: float = 2.0, al
         # validation's device sync, so validate_args=False never syncs and takes the general form (on the CPU
         # the kernel above has already taken 0/1 targets in float32)
         hard = not y.requires_grad and bool(((y == 0) | (y == 1)).all())
-    loss = _sigmoid_focal(x.to(work), y.to(work), g, a, hard)
+    loss = _sigmoid_focal(xw, yw, g, a, hard)
     return reduce(loss, reduction).to(x.dtype)
 
 

@@ -7,7 +7,12 @@
 
 typedef void (*lossref_task)(void *ctx, int part);
 
-/* Runs task(ctx, part) for every part in [0, parts).  Returns 0, or -1 if a thread could not be started
+#define LOSSREF_MAX_PARTS 256
+
+/* The number of parts a kernel splits its work into for `threads` threads: in [1, LOSSREF_MAX_PARTS]. */
+int lossref_parts(int threads);
+
+/* Runs task(ctx, part) for every part in [0, parts), parts = lossref_parts(...).  Returns 0, or -1 if a thread could not be started
  * (then some parts did not run). */
 int lossref_run(lossref_task task, void *ctx, int parts);
 

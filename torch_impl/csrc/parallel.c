@@ -3,8 +3,6 @@
 
 #include "lossref_parallel.h"
 
-#define MAX_PARTS 256
-
 /* libgomp's entry points, from the copy torch loaded (the GNU OpenMP ABI) */
 typedef void (*GompParallel)(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
 typedef int (*OmpInt)(void);
@@ -43,16 +41,19 @@ static void *run_part(void *arg) {
     return 0;
 }
 
+int lossref_parts(int threads) {
+    if (threads < 1) return 1;
+    return threads > LOSSREF_MAX_PARTS ? LOSSREF_MAX_PARTS : threads;
+}
+
 int lossref_run(lossref_task task, void *ctx, int parts) {
-    if (parts < 1) parts = 1;
-    if (parts > MAX_PARTS) parts = MAX_PARTS;
     if (parts > 1 && gomp_parallel) {
         Team team = {task, ctx, parts};
         gomp_parallel(run_team, &team, (unsigned)parts, 0);
         return 0;
     }
-    Part work[MAX_PARTS];
-    pthread_t ids[MAX_PARTS];
+    Part work[LOSSREF_MAX_PARTS];
+    pthread_t ids[LOSSREF_MAX_PARTS];
     int started = 0, failed = 0;
     for (int p = 0; p < parts; ++p) work[p] = (Part){task, ctx, p};
     for (int p = 1; p < parts; ++p) { /* part 0 runs on the calling thread */

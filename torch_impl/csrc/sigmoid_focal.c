@@ -134,8 +134,6 @@ static void run_chunk(void *arg, int part) {
     for (int j = 0; j < BLOCK; ++j) c->sum += acc[j];
 }
 
-#define MAX_THREADS 256
-
 /* Evaluates n elements on up to `threads` threads.  Writes the elementwise losses to `loss` and
  * scale * cot * dloss/dx (cot = 1 where it is NULL) to `grad` when they are not NULL, and the sum of the losses
  * to *sum.  Returns 0 on success; a positive count if a target is not exactly 0 or 1 (then the outputs are
@@ -143,14 +141,13 @@ static void run_chunk(void *arg, int part) {
 int64_t lossref_sigmoid_focal_f32(const float *x, const float *y, float *loss, float *grad, const float *cot,
                                   int64_t n, double gamma, double alpha_pos, double alpha_neg, double scale,
                                   int threads, double *sum) {
-    Chunk chunks[MAX_THREADS];
+    Chunk chunks[LOSSREF_MAX_PARTS];
     BlockFn block = block_gamma_any;
     if (gamma == 0.0) block = block_gamma_0;
     else if (gamma == 1.0) block = block_gamma_1;
     else if (gamma == 2.0) block = block_gamma_2;
     else if (gamma == 3.0) block = block_gamma_3;
-    if (threads < 1) threads = 1;
-    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    threads = lossref_parts(threads);
     for (int t = 0; t < threads; ++t) {
         Chunk *c = &chunks[t];
         c->x = x;

@@ -268,13 +268,11 @@ LOSSREF_CLONES static void process_rows(Rows *r) {
 
 static void run_rows(void *arg, int part) { process_rows((Rows *)arg + part); }
 
-#define MAX_THREADS 256
-
-/* Splits the rows into `threads` parts; with `scratch`, part t writes its column sums to scratch + t * c. */
+/* Splits the rows into lossref_parts(threads) parts; with `scratch`, part t writes its column sums to
+ * scratch + t * c. */
 static int run_parallel(const Rows *proto, int64_t n, int threads, double *scratch) {
-    Rows rows[MAX_THREADS];
-    if (threads < 1) threads = 1;
-    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    Rows rows[LOSSREF_MAX_PARTS];
+    threads = lossref_parts(threads);
     for (int t = 0; t < threads; ++t) {
         rows[t] = *proto;
         rows[t].begin = n * t / threads;
@@ -298,8 +296,7 @@ int lossref_softmax_rows_f32(const float *x, int64_t n, int64_t c, const float *
 int lossref_softmax_colsum_f32(const float *x, int64_t n, int64_t c, const float *keep, float *m, float *s,
                                double *colsum, double *scratch, int threads) {
     Rows proto = {x, NULL, NULL, NULL, NULL, NULL, m, s, NULL, NULL, NULL, keep, scratch, NULL, NULL, 0, 0, c};
-    if (threads > MAX_THREADS) threads = MAX_THREADS;
-    if (threads < 1) threads = 1;
+    threads = lossref_parts(threads); /* the parts run_parallel makes: one partial sum each */
     if (run_parallel(&proto, n, threads, scratch) != 0) return -1;
     for (int64_t j = 0; j < c; ++j) {
         double total = 0.0;
